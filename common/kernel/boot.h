@@ -1,0 +1,53 @@
+/*
+ * What the boot loader told us, in a form the rest of the kernel can use
+ * without knowing multiboot2: usable memory, reserved ranges, modules and
+ * the command line. Filled in by multiboot.c before anything else runs.
+ */
+#ifndef OCHRE_BOOT_H
+#define OCHRE_BOOT_H
+
+#include "types.h"
+
+#define BOOT_MAX_REGIONS	64
+#define BOOT_MAX_RESERVED	32
+#define BOOT_MAX_MODULES	8
+
+struct mem_region {
+	physaddr_t start;	/* inclusive */
+	physaddr_t end;		/* exclusive */
+	const char *what;	/* for reserved ranges: who owns it */
+};
+
+struct boot_module {
+	physaddr_t start, end;
+	char name[64];		/* the module's GRUB command line */
+};
+
+struct boot_info {
+	struct mem_region usable[BOOT_MAX_REGIONS];	/* RAM we may use */
+	int nusable;
+	struct mem_region reserved[BOOT_MAX_RESERVED];	/* inside usable, taken */
+	int nreserved;
+	struct boot_module modules[BOOT_MAX_MODULES];
+	int nmodules;
+	char cmdline[512];	/* from GRUB; fw_cfg may override it */
+};
+
+extern struct boot_info boot_info;
+
+void multiboot_parse(uint32_t magic, physaddr_t info);
+
+/* Marks [start, end) as not for the frame allocator. */
+void boot_reserve(physaddr_t start, physaddr_t end, const char *what);
+
+/* Is any byte of [start, end) reserved? */
+bool boot_is_reserved(physaddr_t start, physaddr_t end);
+
+/*
+ * Early allocator for boot-time tables that live forever (e.g. the frame
+ * allocator's own metadata). Returns zeroed memory (through PHYS_OFFSET) and
+ * reserves it, or NULL. Only before the frame allocator is set up.
+ */
+void *bootmem_alloc(size_t size);
+
+#endif

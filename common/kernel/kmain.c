@@ -1,0 +1,59 @@
+/*
+ * The kernel's C entry point. boot.asm gets us to 64-bit mode with the
+ * multiboot2 magic and information address; from here everything is C.
+ */
+#include "kernel.h"
+#include "boot.h"
+#include "cmdline.h"
+#include "frame.h"
+#include "gdt.h"
+#include "heap.h"
+#include "ktest.h"
+#include "mapper.h"
+#include "monitor.h"
+#include "serial.h"
+#include "trap.h"
+
+extern const initcall_t __initcalls_start[], __initcalls_end[];
+
+/*
+ * What the kernel does after booting when no ktest= is given. Lab 1 has
+ * the monitor; a later lab defines kernel_main_loop() again (a strong
+ * symbol wins over this weak one) to start the first process instead.
+ */
+__attribute__((weak)) void kernel_main_loop(void)
+{
+	monitor();
+}
+
+static void print_memory_summary(void)
+{
+	size_t free = frame_free_count();
+	printk("memory: %zu MiB usable, %zu frames free\n",
+	       frame_usable_count() * 4 / 1024, free);
+}
+
+void kmain(uint32_t magic, physaddr_t mbi)
+{
+	serial_init();
+	printk("\nOchre %s - a teaching OS for x86_64\n", OCHRE_LAB_NAME);
+	gdt_init();
+	idt_init();
+	multiboot_parse(magic, mbi);
+	cmdline_init();
+
+	frame_init();
+	kspace_init();
+	heap_init();
+	if (!cmdline_flag("quiet"))
+		print_memory_summary();
+
+	for (const initcall_t *f = __initcalls_start; f < __initcalls_end; f++)
+		(*f)();
+
+	const char *test = cmdline_get("ktest");
+	if (test)
+		ktest_main(test);
+	kernel_main_loop();
+	panic("kernel_main_loop returned");
+}
