@@ -1,0 +1,43 @@
+#!/bin/sh
+# Installs the Debian packages Ochre needs, if any is missing.
+# As root it runs apt-get; otherwise it prints the exact command to run.
+# Costs a few milliseconds when everything is present.
+set -u
+
+missing=""
+need() {	# need PACKAGE TEST-COMMAND...
+	pkg=$1
+	shift
+	"$@" >/dev/null 2>&1 || missing="$missing $pkg"
+}
+have() { command -v "$1"; }
+
+need make			have make
+need gcc			have gcc
+need binutils			have ld
+need libc6-dev			test -e /usr/include/stdio.h
+need nasm			have nasm
+need qemu-system-x86		have qemu-system-x86_64
+need grub-common		have grub-mkrescue
+need grub-pc-bin		test -d /usr/lib/grub/i386-pc
+need xorriso			have xorriso
+need mtools			have mformat
+need git			have git
+need python3			test -x /usr/bin/python3
+need python3-pytest		/usr/bin/python3 -c 'import pytest'
+need python3-pytest-xdist	/usr/bin/python3 -c 'import xdist'
+need python3-pytest-timeout	/usr/bin/python3 -c 'import pytest_timeout'
+
+[ -z "$missing" ] && exit 0
+
+echo "Ochre needs these Debian packages:$missing"
+if [ "$(id -u)" -ne 0 ]; then
+	echo "Run:  sudo apt-get update && sudo apt-get install -y$missing"
+	exit 1
+fi
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -q >/dev/null || { echo "apt-get update failed"; exit 1; }
+# shellcheck disable=SC2086
+apt-get install -y -q --no-install-recommends $missing >/dev/null ||
+	{ echo "apt-get install failed"; exit 1; }
+echo "Installed:$missing"
