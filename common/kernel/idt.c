@@ -125,14 +125,60 @@ void trap_fatal(struct trapframe *tf, const char *why)
 	qemu_exit(EXIT_PANIC);
 }
 
+extern const struct extable_entry __extable_start[], __extable_end[];
+
+bool trap_fixup(struct trapframe *tf)
+{
+	for (const struct extable_entry *e = __extable_start; e < __extable_end;
+	     e++) {
+		if (e->insn == tf->rip) {
+			tf->rip = e->fixup;
+			return true;
+		}
+	}
+	return false;
+}
+
+__attribute__((weak)) void user_exception(struct trapframe *tf, int signal,
+					  const char *why)
+{
+	trap_fatal(tf, why);
+}
+
+__attribute__((weak)) void trap_return_to_user(struct trapframe *tf)
+{
+}
+
+/* The signal a user exception turns into (see <ochre/signal.h>). */
+static int exception_signal(uint64_t vector)
+{
+	switch (vector) {
+	case T_DIVIDE:
+	case T_X87:
+	case T_SIMD:
+		return 8;	/* SIGFPE */
+	case T_INVALID_OP:
+		return 4;	/* SIGILL */
+	case T_DEBUG:
+	case T_BREAKPOINT:
+		return 5;	/* SIGTRAP */
+	default:
+		return 11;	/* SIGSEGV */
+	}
+}
+
 void trap(struct trapframe *tf)
 {
 	trap_fn fn = handlers[tf->vector];
-	if (fn) {
+	if (fn)
 		fn(tf);
-		return;
-	}
-	if (tf->vector < 32)
+	else if (tf->vector >= 32)
+		printk("WARNING: unexpected interrupt %lu\n", tf->vector);
+	else if (trap_from_user(tf))
+		user_exception(tf, exception_signal(tf->vector),
+			       trap_name(tf->vector));
+	else if (!trap_fixup(tf))
 		trap_fatal(tf, "unhandled exception");
-	printk("WARNING: unexpected interrupt %lu\n", tf->vector);
+	if (trap_from_user(tf))
+		trap_return_to_user(tf);
 }

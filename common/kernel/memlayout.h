@@ -6,6 +6,7 @@
  *   0xffffc00000000000 KHEAP_BASE             kernel heap (kmalloc), grows up
  *   0xffffc80000000000 KTEST_BASE             scratch area for in-kernel tests
  *   0xffffc90000000000 KTEST_FAULT_BASE       never mapped (page-fault test)
+ *   0xffffca0000000000 KSTACK_BASE            kernel stacks, with guard pages
  *   0xffffffff80000000 KERNEL_VMA             kernel image (physical 0 + this)
  *
  * Every region in the kernel half has its own top-level (PML4) slot, and
@@ -27,9 +28,12 @@
 #define KHEAP_SIZE	(512UL << 30)
 #define KTEST_BASE	0xffffc80000000000UL
 #define KTEST_FAULT_BASE 0xffffc90000000000UL
+#define KSTACK_BASE	0xffffca0000000000UL
 #define KERNEL_VMA	0xffffffff80000000UL
 #define KERNEL_HALF	0xffff800000000000UL
-#define USER_TOP	0x0000800000000000UL
+/* The last user page is never mapped: code ending at 2^47 would make the
+ * return address non-canonical (the sysret problem Linux documents). */
+#define USER_TOP	0x00007ffffffff000UL
 
 /* Physical memory is reachable at a fixed offset (Redox does the same). */
 static inline void *phys_to_virt(physaddr_t pa)

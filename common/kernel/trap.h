@@ -44,6 +44,25 @@ void trap(struct trapframe *tf);
 const char *trap_name(uint64_t vector);
 bool trap_from_user(const struct trapframe *tf);
 
+/*
+ * Exception table: an instruction that may fault on purpose (copying from a
+ * user pointer) is listed with the address to continue at instead. Used by
+ * lab 2's copyin/copyout; see trap_fixup().
+ */
+struct extable_entry {
+	uint64_t insn;
+	uint64_t fixup;
+};
+bool trap_fixup(struct trapframe *tf);
+
+/*
+ * Hooks for labs with user processes (weak defaults here; lab 2 defines
+ * them): an exception raised by user code, and the last stop before
+ * returning to user mode (pending kills, rescheduling).
+ */
+void user_exception(struct trapframe *tf, int signal, const char *why);
+void trap_return_to_user(struct trapframe *tf);
+
 /* Prints the registers, RIP with its symbol and a backtrace; then panics. */
 void trap_fatal(struct trapframe *tf, const char *why) __noreturn;
 void trap_dump(const struct trapframe *tf);

@@ -25,12 +25,9 @@ trap_stub_%1:
 %assign v v + 1
 %endrep
 
+; Ochre runs on one CPU and keeps no per-CPU data in GS, so there is no
+; swapgs here (an SMP port would add it on entry from and exit to user mode).
 trap_common:
-	; Coming from user mode (CS RPL 3)? Then switch GS to the kernel's.
-	test qword [rsp + 24], 3
-	jz .from_kernel
-	swapgs
-.from_kernel:
 	push rax
 	push rbx
 	push rcx
@@ -66,10 +63,6 @@ trap_return:
 	pop rcx
 	pop rbx
 	pop rax
-	test qword [rsp + 24], 3
-	jz .to_kernel
-	swapgs
-.to_kernel:
 	add rsp, 16		; vector and error code
 	iretq
 

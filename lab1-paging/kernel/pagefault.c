@@ -15,8 +15,8 @@
  *   PAGE FAULT: address 0x00000000deadb000, error 0x2 (not-present, write, kernel)
  *     RIP 0xffffffff80101234 <some_function+0x2a>
  *
- * Later labs add what happens next (kill a user process); in lab 1 every
- * page fault is a kernel bug, so we stop with trap_fatal().
+ * In lab 1 every page fault is a kernel bug, so page_fault() below stops
+ * with trap_fatal(); from lab 2 on, a user fault kills only the process.
  */
 #include "kernel.h"
 #include "trap.h"
@@ -44,10 +44,21 @@ void pagefault_report(const struct trapframe *tf, uint64_t addr)
 	/* END LAB1 SOLUTION */
 }
 
+/*
+ * Given: what happens after the report. A fault on a user address while
+ * copying from or to user space (lab 2) continues at a fixup that returns
+ * -EFAULT; a fault in user mode (lab 2) kills the process; anything else
+ * is a kernel bug.
+ */
 static void page_fault(struct trapframe *tf)
 {
 	uint64_t addr = read_cr2();
+	if (!trap_from_user(tf) && trap_fixup(tf))
+		return;
 	pagefault_report(tf, addr);
-	trap_fatal(tf, "page fault in the kernel");
+	if (trap_from_user(tf))
+		user_exception(tf, 11 /* SIGSEGV */, "page fault");
+	else
+		trap_fatal(tf, "page fault in the kernel");
 }
 TRAP_HANDLER(T_PAGE_FAULT, page_fault);

@@ -1,0 +1,9 @@
+#ifndef _ERRNO_H
+#define _ERRNO_H
+
+#include <ochre/errno.h>
+
+extern int errno;
+const char *strerror(int err);
+
+#endif

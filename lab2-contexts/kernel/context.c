@@ -1,0 +1,152 @@
+/*
+ * Context table, pids and kernel stacks (lab 2, given).
+ *
+ * Kernel stacks live in their own region with an unmapped guard page below
+ * each, so a kernel stack overflow is a page fault (reported through the
+ * double-fault IST stack) rather than silent corruption of a neighbour.
+ */
+#include "kernel.h"
+#include "context.h"
+#include "frame.h"
+#include "mapper.h"
+#include "memlayout.h"
+
+#define KSTACK_SLOT	((KSTACK_PAGES + 1) * PAGE_SIZE)	/* + guard */
+
+static struct context table[NCONTEXT];
+static int next_pid = 1;
+static int live;
+
+extern const struct context_hooks __context_hooks_start[], __context_hooks_end[];
+
+static int kstack_map(struct context *c, int slot)
+{
+	struct flush fl = FLUSH_INIT;
+	uintptr_t base = KSTACK_BASE + (uintptr_t)slot * KSTACK_SLOT + PAGE_SIZE;
+	for (int i = 0; i < KSTACK_PAGES; i++) {
+		physaddr_t pa = frame_alloc();
+		if (!pa || mapper_map(kernel_root, base + i * PAGE_SIZE, pa,
+				      PTE_W | PTE_NX, &fl) != 0) {
+			if (pa)
+				frame_free(pa);
+			while (i-- > 0) {
+				if (mapper_unmap(kernel_root, base + i * PAGE_SIZE,
+						 &pa, &fl) == 0)
+					frame_free(pa);
+			}
+			flush_commit(&fl);
+			return -ENOMEM;
+		}
+	}
+	c->kstack_base = base;
+	c->kstack_top = base + KSTACK_PAGES * PAGE_SIZE;
+	return 0;
+}
+
+static void kstack_unmap(struct context *c)
+{
+	struct flush fl = FLUSH_INIT;
+	for (uintptr_t va = c->kstack_base; va < c->kstack_top; va += PAGE_SIZE) {
+		physaddr_t pa;
+		if (mapper_unmap(kernel_root, va, &pa, &fl) == 0)
+			frame_free(pa);
+	}
+	flush_commit(&fl);
+}
+
+/* Pids count up and are not reused until they wrap, so a stale pid is
+ * unlikely to name a new process. */
+static int alloc_pid(void)
+{
+	for (;;) {
+		int pid = next_pid;
+		next_pid = next_pid == 0x7fffffff ? 2 : next_pid + 1;
+		if (!context_find(pid))
+			return pid;
+	}
+}
+
+struct context *context_alloc(const char *name)
+{
+	for (int i = 0; i < NCONTEXT; i++) {
+		struct context *c = &table[i];
+		if (c->state != CTX_UNUSED)
+			continue;
+		memset(c, 0, sizeof(*c));
+		if (kstack_map(c, i) != 0)
+			return NULL;
+		c->pid = alloc_pid();
+		c->state = CTX_BLOCKED;		/* not runnable until started */
+		c->tf = (struct trapframe *)(c->kstack_top - sizeof(struct trapframe));
+		context_set_name(c, name);
+		live++;
+		return c;
+	}
+	return NULL;
+}
+
+void context_free(struct context *c)
+{
+	kstack_unmap(c);
+	c->state = CTX_UNUSED;
+	c->pid = 0;
+	live--;
+}
+
+struct context *context_find(int pid)
+{
+	if (pid <= 0)
+		return NULL;
+	for (int i = 0; i < NCONTEXT; i++)
+		if (table[i].state != CTX_UNUSED && table[i].pid == pid)
+			return &table[i];
+	return NULL;
+}
+
+int context_count(void)
+{
+	return live;
+}
+
+void context_set_name(struct context *c, const char *name)
+{
+	strlcpy(c->name, name, sizeof(c->name));
+}
+
+/*
+ * A new context's kernel stack, top down: its user trapframe, then a frame
+ * for switch_to() to pop (six callee-saved registers, zero) whose return
+ * address is trap_return. The first switch to it thus "returns" straight
+ * to user mode with the registers in the trapframe.
+ */
+extern char trap_return[];
+
+void context_prepare_first_switch(struct context *c)
+{
+	uint64_t *sp = (uint64_t *)c->tf;
+	*--sp = (uint64_t)trap_return;
+	for (int i = 0; i < 6; i++)
+		*--sp = 0;	/* rbp, rbx, r12-r15 */
+	c->saved_rsp = (uint64_t)sp;
+}
+
+int context_run_fork_hooks(struct context *parent, struct context *child)
+{
+	for (const struct context_hooks *h = __context_hooks_start;
+	     h < __context_hooks_end; h++) {
+		if (h->fork) {
+			int err = h->fork(parent, child);
+			if (err)
+				return err;
+		}
+	}
+	return 0;
+}
+
+void context_run_exit_hooks(struct context *c)
+{
+	for (const struct context_hooks *h = __context_hooks_start;
+	     h < __context_hooks_end; h++)
+		if (h->exit)
+			h->exit(c);
+}

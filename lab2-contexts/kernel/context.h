@@ -1,0 +1,125 @@
+/*
+ * Contexts (lab 2): Redox's word for a process or thread. Each context has
+ * its own kernel stack, an address space, and a saved kernel stack pointer
+ * for the context switch. User registers live in a struct trapframe at the
+ * top of the kernel stack while the context is in the kernel.
+ *
+ *   state machine:
+ *
+ *     (alloc) --> RUNNABLE <--> RUNNING --> ZOMBIE --> (reaped by waitpid)
+ *                    ^            |
+ *                    |            v
+ *                    +------- BLOCKED   (waiting on a waitq or a timer)
+ */
+#ifndef OCHRE_CONTEXT_H
+#define OCHRE_CONTEXT_H
+
+#include "types.h"
+#include "trap.h"
+
+#define NCONTEXT	128		/* most contexts alive at once */
+#define KSTACK_PAGES	4		/* 16 KiB kernel stack per context */
+#define CONTEXT_NAME	32
+
+enum context_state {
+	CTX_UNUSED = 0,
+	CTX_RUNNABLE,
+	CTX_RUNNING,
+	CTX_BLOCKED,
+	CTX_ZOMBIE,
+};
+
+/* A queue of contexts sleeping until something happens. */
+struct waitq {
+	struct context *head;
+};
+#define WAITQ_INIT	{ NULL }
+
+struct addrspace;
+struct filetable;		/* lab 3 */
+
+struct context {
+	int pid;
+	enum context_state state;
+	char name[CONTEXT_NAME];
+
+	/* kernel stack: [kstack_base, kstack_top); the user trapframe is at the top */
+	uintptr_t kstack_base, kstack_top;
+	uint64_t saved_rsp;		/* switch_to() keeps it here */
+	struct trapframe *tf;		/* user registers while in the kernel */
+
+	struct addrspace *as;
+
+	/* family */
+	struct context *parent;
+	struct context *children;	/* first child */
+	struct context *sibling;	/* next child of our parent */
+	struct waitq child_exit;	/* woken when a child exits */
+
+	/* scheduling */
+	struct context *run_next;	/* run queue link */
+	struct waitq *waiting_on;	/* the queue we sleep on, if BLOCKED */
+	struct context *wait_next;	/* its link */
+	uint64_t wake_at;		/* nanosleep: tick to wake at, or 0 */
+	struct context *sleep_next;	/* timer sleep list link */
+	int slice;			/* ticks left in this time slice */
+
+	int killed;			/* pending fatal signal, or 0 */
+	int exit_status;		/* waitpid status once ZOMBIE */
+
+	struct filetable *files;	/* lab 3 */
+};
+
+/* The context running now. */
+extern struct context *cur;
+
+/* context.c */
+struct context *context_alloc(const char *name);	/* kernel stack, pid */
+void context_free(struct context *c);			/* after it is reaped */
+struct context *context_find(int pid);
+int context_count(void);
+void context_set_name(struct context *c, const char *name);
+
+/*
+ * Lifecycle hooks: later labs attach per-context state (file tables,
+ * ptrace sessions) without editing this lab's files.
+ */
+struct context_hooks {
+	const char *name;
+	int (*fork)(struct context *parent, struct context *child);
+	void (*exit)(struct context *c);
+};
+#define CONTEXT_HOOKS(id, ...)                                           \
+	static const struct context_hooks __ctx_hooks_##id __used        \
+		__section(".context_hooks") __aligned(8) = { #id, __VA_ARGS__ }
+int context_run_fork_hooks(struct context *parent, struct context *child);
+void context_run_exit_hooks(struct context *c);
+
+/* switch.asm: saves callee-saved registers and rsp in *old_rsp, loads new. */
+void switch_to(uint64_t *old_rsp, uint64_t new_rsp);
+/* Where a new context starts: returns to user space through its trapframe. */
+void context_first_return(void);
+/* Prepares c's kernel stack so that switching to it runs context_first_return. */
+void context_prepare_first_switch(struct context *c);
+
+/* sched.c */
+void sched_init(void);
+void sched_make_runnable(struct context *c);
+void schedule(void);			/* run something else; cur must not be RUNNING */
+void yield(void);
+void sched_tick(void);			/* from the timer interrupt */
+bool sched_need_resched(void);
+void sched_start(void) __noreturn;	/* the boot path becomes the idle loop */
+
+/* Sleeps until woken; returns -EINTR if the context was killed meanwhile. */
+int sleep_on(struct waitq *q);
+void wakeup(struct waitq *q);		/* wakes every sleeper */
+void wakeup_one(struct context *c);	/* takes c off whatever it waits on */
+int sleep_until(uint64_t tick);		/* 0, or -EINTR */
+
+/* proc.c */
+void do_exit(int status) __noreturn;	/* status in waitpid encoding */
+void context_kill(struct context *c, int sig);
+void return_to_user_checks(struct trapframe *tf);
+
+#endif

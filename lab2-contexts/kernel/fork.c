@@ -1,0 +1,43 @@
+/*
+ * Lab 2: fork in the kernel. HANDOUT.md §8.
+ *
+ * The child gets a copy of every user page, the parent's registers (with
+ * rax = 0, fork's return value in the child), and a place on the run queue.
+ * fork returns to the parent at once: it never waits for the child to run.
+ *
+ * Lab 4 retires this file: fork moves to user space (Redox's "userspace
+ * clone"), built on proc: handles. Keep everything fork needs in here.
+ */
+#include "kernel.h"
+#include "addrspace.h"
+#include "context.h"
+#include "syscall.h"
+
+static int64_t sys_fork(void)
+{
+	/* BEGIN LAB2 SOLUTION: §8 sys_fork */
+	struct context *child = context_alloc(cur->name);
+	if (!child)
+		return -EAGAIN;
+	child->as = addrspace_create();
+	int err = child->as ? addrspace_copy(child->as, cur->as) : -ENOMEM;
+	if (!err)
+		err = context_run_fork_hooks(cur, child);
+	if (err) {
+		context_run_exit_hooks(child);
+		addrspace_destroy(child->as);
+		context_free(child);
+		return err;
+	}
+	*child->tf = *cur->tf;
+	child->tf->rax = 0;
+	child->parent = cur;
+	child->sibling = cur->children;
+	cur->children = child;
+	context_prepare_first_switch(child);
+	sched_make_runnable(child);
+	return child->pid;
+	/* END LAB2 SOLUTION */
+	/* STARTER: return -ENOSYS; */
+}
+SYSCALL(SYS_FORK, sys_fork);

@@ -1,0 +1,56 @@
+; The `syscall` instruction lands here (IA32_LSTAR). The CPU has put the
+; user's rip in rcx and rflags in r11, masked rflags with IA32_FMASK
+; (interrupts, trap flag, direction and alignment check are now off), and
+; switched to ring 0 - but not to a kernel stack: rsp is still the user's.
+;
+; We build the same struct trapframe an interrupt builds (trap.h), so the
+; rest of the kernel sees one format for "user registers", and leave through
+; trap_return's iretq. (sysret would be a few cycles faster on hardware, but
+; iretq is always correct: with the trap flag set for single-stepping, and
+; with a non-canonical return address, where sysret would fault in ring 0.)
+
+bits 64
+section .text
+extern syscall_dispatch
+extern trap_return
+global syscall_entry
+
+%define SEL_UCODE	(0x20 | 3)
+%define SEL_UDATA	(0x18 | 3)
+%define TF_SYSCALL	0x100
+
+syscall_entry:
+	mov [rel syscall_user_rsp], rsp
+	mov rsp, [rel syscall_kernel_rsp]
+	push SEL_UDATA			; ss
+	push qword [rel syscall_user_rsp] ; rsp
+	push r11			; rflags
+	push SEL_UCODE			; cs
+	push rcx			; rip
+	push 0				; error code
+	push TF_SYSCALL			; vector
+	push rax
+	push rbx
+	push rcx
+	push rdx
+	push rsi
+	push rdi
+	push rbp
+	push r8
+	push r9
+	push r10
+	push r11
+	push r12
+	push r13
+	push r14
+	push r15
+	mov rdi, rsp
+	xor ebp, ebp			; backtraces stop here
+	call syscall_dispatch
+	jmp trap_return
+
+section .bss
+align 8
+global syscall_kernel_rsp
+syscall_user_rsp:	resq 1	; scratch: one CPU, interrupts off until saved
+syscall_kernel_rsp:	resq 1	; top of the current context's kernel stack
