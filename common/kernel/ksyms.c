@@ -39,7 +39,9 @@ void print_symbol(uint64_t addr)
 {
 	uint64_t off;
 	const char *name = ksym_lookup(addr, &off);
-	if (name)
+	if (addr < KERNEL_HALF)
+		printk("<user>");
+	else if (name)
 		printk("<%s+0x%lx>", name, off);
 	else
 		printk("<?>");

@@ -254,6 +254,7 @@ static int64_t sys_meminfo(uint64_t ptr)
 		.total_frames = frame_usable_count(),
 		.heap_live = hs.live_allocs,
 		.contexts = (unsigned long)context_count(),
+		.heap_pages = hs.pages_mapped,
 	};
 	return copyout(ptr, &mi, sizeof(mi));
 }

@@ -52,6 +52,7 @@ struct ochre_meminfo {
 	unsigned long total_frames;	/* frames the allocator manages */
 	unsigned long heap_live;	/* kernel heap: live allocations */
 	unsigned long contexts;		/* contexts in use (any state) */
+	unsigned long heap_pages;	/* kernel heap: pages mapped (cached) */
 };
 
 #endif

@@ -17,7 +17,7 @@ unsigned sleep(unsigned seconds);
 int usleep(unsigned long usec);
 /* Ochre extras */
 uint64_t clock_ns(void);	/* nanoseconds since boot */
-struct ochre_meminfo;
+#include <ochre/syscall.h>	/* struct ochre_meminfo */
 int meminfo(struct ochre_meminfo *mi);
 
 #endif
