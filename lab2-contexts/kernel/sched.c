@@ -23,8 +23,9 @@
 
 struct context *cur;
 static struct context idle;
-static struct context *runq_head, *runq_tail;
-static struct context *sleepers;	/* sorted by wake_at */
+/* Marked unused: the starter code does not touch them yet. */
+static __unused struct context *runq_head, *runq_tail;
+static __unused struct context *sleepers;	/* sorted by wake_at */
 static bool need_resched;
 extern uint64_t syscall_kernel_rsp;
 
