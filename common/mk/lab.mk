@@ -62,7 +62,7 @@ KLDFLAGS := -nostdlib -z max-page-size=4096 -z noexecstack --no-warn-rwx-segment
 
 # ---- rules -------------------------------------------------------------------
 
-.PHONY: all qemu qemu-gdb gdb grade clean compile_commands.json
+.PHONY: all qemu qemu-gdb gdb grade bench clean compile_commands.json
 .DEFAULT_GOAL := all
 all: $(ISO)
 
@@ -212,6 +212,15 @@ $(B)/gdbinit: $(TOP)/common/mk/gdbinit
 
 gdb: $(B)/gdbinit
 	$(shell command -v gdb-multiarch || echo gdb) -q -x $(B)/gdbinit
+
+# Benchmarks (labs with a user-space `bench` program): with -icount shift=0
+# the guest TSC counts instructions, so the figures are reproducible.
+bench: $(ISO)
+	@echo "Running init=bench on $(LABNAME) under -icount shift=0 ..."
+	$(Q)timeout 300 $(QEMU) $(QEMU_ARGS) -icount shift=0,sleep=off \
+		-fw_cfg 'name=opt/ochre/cmdline,string=init=bench quiet' \
+		> $(B)/bench.log 2>&1; grep '^bench' $(B)/bench.log || \
+		{ echo "no bench output; see $(B)/bench.log"; exit 1; }
 
 grade: $(ISO)
 	$(Q)cd $(TOP) && $(PYTHON) -m pytest grader --lab $(LAB) -n auto $(GRADE_ARGS)
