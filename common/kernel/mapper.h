@@ -9,9 +9,9 @@
  *
  * All functions return 0 or a negative errno and never change anything on
  * error:
- *   -EINVAL  va not canonical, va/pa not page-aligned, unknown flags,
- *            or va inside a huge page the mapper did not make
- *   -EEXIST  map: va is already mapped
+ *   -EINVAL  va not canonical, va/pa not page-aligned, unknown flags;
+ *            unmap/protect: va inside a huge page the mapper did not make
+ *   -EEXIST  map: va is already mapped (also by a huge page)
  *   -ENOENT  unmap/translate/protect: va is not mapped
  *   -ENOMEM  map: no frame for a new page table
  */

@@ -171,9 +171,11 @@ void kfree(void *p)
 		return;
 	uintptr_t addr = (uintptr_t)p;
 	struct header *h = (struct header *)(addr - HEADER_SIZE);
+	/* The header's page may be gone (a large block freed twice). */
 	if (addr < KHEAP_BASE + HEADER_SIZE || addr >= heap_top ||
-	    !IS_ALIGNED(addr, 16)) {
-		printk("kfree: %p is not a heap pointer\n", p);
+	    !IS_ALIGNED(addr, 16) ||
+	    mapper_translate(kernel_root, (uintptr_t)h, NULL, NULL) != 0) {
+		printk("kfree: %p is not a live heap pointer\n", p);
 		return;
 	}
 	if (h->magic == MAGIC_FREE) {

@@ -124,13 +124,11 @@ int mapper_map(physaddr_t root, uintptr_t va, physaddr_t pa, uint64_t flags,
 		return -EINVAL;
 	/* BEGIN LAB1 SOLUTION: §4.3 mapper_map */
 	physaddr_t pt;
-	/* Refuse early so a failing map creates no tables. */
-	physaddr_t existing;
-	if (mapper_translate(root, va, &existing, NULL) == 0)
+	/* Refuse early (also inside a huge page) so a failing map creates
+	 * no tables. */
+	if (mapper_translate(root, va, NULL, NULL) == 0)
 		return -EEXIST;
 	int err = walk_to_pt(root, va, true, &pt);
-	if (err == -EINVAL)
-		return -EEXIST;		/* inside someone's huge page */
 	if (err)
 		return err;
 	pte_t *e = &table_of(pt)[pt_index(va, 1)];
@@ -208,7 +206,8 @@ int mapper_protect(physaddr_t root, uintptr_t va, uint64_t flags,
 	pte_t *e = &table_of(pt)[pt_index(va, 1)];
 	if (!(*e & PTE_P))
 		return -ENOENT;
-	*e = (*e & PTE_ADDR_MASK) | flags | PTE_P;
+	/* Keep the frame, accessed/dirty and the OS-available bits. */
+	*e = (*e & ~PTE_FLAGS_ALLOWED) | flags | PTE_P;
 	flush_page(fl, va);
 	return 0;
 	/* END LAB1 SOLUTION */

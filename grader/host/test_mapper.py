@@ -1,0 +1,186 @@
+"""Host unit tests of the lab 1 page mapper (lab1-paging/kernel/mapper.c).
+
+mapper.c is compiled for the host with ASan and UBSan, together with
+mapper_host.c (a test driver that plays frame allocator, address space and
+reference model) and the headers in shim/, which come first on the include
+path so that "physical memory" is a host buffer and the TLB instructions
+are counters. What the driver checks is described at the top of
+mapper_host.c; in short: after every kind of map/unmap/protect storm, each
+table's pt_used equals its present entries, empty tables (and only those)
+are freed, frames in use equal the tables reachable, errors change nothing,
+and a map that runs out of frames part-way leaves no table behind.
+
+The second half proves the driver has teeth: it breaks mapper.c in small
+ways (the seed's bug among them) and requires the driver to fail.
+
+These are maintainer tests (`make test`, `make host-test`), worth no points.
+Run them alone with
+    /usr/bin/python3 -m pytest grader/host -q
+"""
+
+import os
+import re
+import shlex
+import subprocess
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+HOST = ROOT / "grader" / "host"
+SHIM = HOST / "shim"
+MAPPER = ROOT / "lab1-paging" / "kernel" / "mapper.c"
+DRIVER = HOST / "mapper_host.c"
+
+CC = shlex.split(os.environ.get("HOSTCC") or "cc")
+CFLAGS = ["-std=gnu11", "-g", "-O1", "-fno-omit-frame-pointer",
+          "-fsanitize=address,undefined", "-fno-sanitize-recover=all",
+          "-Wall", "-Wextra", "-Werror", "-Wno-unused-parameter"]
+# The shims must come first: mapper.c's directory has no headers, so for
+# `#include "memlayout.h"` the -I order decides (test_shims_are_used).
+INCLUDES = ["-I", str(SHIM), "-I", str(ROOT / "common" / "kernel"),
+            "-I", str(ROOT / "common" / "include")]
+
+SANITIZER_ENV = {
+    "ASAN_OPTIONS": "detect_leaks=1:halt_on_error=1:abort_on_error=0:"
+                    "detect_stack_use_after_return=1",
+    "UBSAN_OPTIONS": "print_stacktrace=1:halt_on_error=1",
+}
+SANITIZER_REPORTS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer",
+                     "runtime error:", "UndefinedBehaviorSanitizer")
+
+SEEDS = [1, 2, 3, 42, 0xDECAFBAD, 2**63 + 5]
+TIMEOUT = 120
+
+
+def compile_driver(mapper_src, out, extra=()):
+    cmd = [*CC, *CFLAGS, *extra, *INCLUDES, str(mapper_src), str(DRIVER), "-o", str(out)]
+    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)
+    if proc.returncode != 0:
+        pytest.fail(f"compiling the mapper host test failed:\n  {shlex.join(cmd)}\n"
+                    f"{proc.stdout}{proc.stderr}\n(ASan/UBSan need the compiler's "
+                    f"sanitizer runtimes, e.g. Debian's libasan8 and libubsan1)",
+                    pytrace=False)
+    return out
+
+
+def run_driver(exe, seed, ops=None):
+    argv = [str(exe), str(seed)] + ([str(ops)] if ops is not None else [])
+    env = dict(os.environ, **SANITIZER_ENV)
+    proc = subprocess.run(argv, capture_output=True, text=True, env=env,
+                          cwd=ROOT, timeout=TIMEOUT)
+    return proc, shlex.join(argv)
+
+
+@pytest.fixture(scope="module")
+def driver(tmp_path_factory):
+    return compile_driver(MAPPER, tmp_path_factory.mktemp("mapper") / "mapper_host")
+
+
+def test_shims_are_used():
+    """mapper.c's memlayout.h and x86.h resolve to the shims, every other
+    header to the real one."""
+    proc = subprocess.run([*CC, "-std=gnu11", "-M", *INCLUDES, str(MAPPER)],
+                          capture_output=True, text=True, cwd=ROOT)
+    assert proc.returncode == 0, proc.stderr
+    deps = {Path(p).resolve() for p in proc.stdout.replace("\\\n", " ").split()[1:]}
+    kernel = ROOT / "common" / "kernel"
+    assert SHIM / "memlayout.h" in deps
+    assert SHIM / "x86.h" in deps
+    assert kernel / "x86.h" not in deps, "the real x86.h would run privileged instructions"
+    for real in ("frame.h", "mapper.h", "types.h"):
+        assert kernel / real in deps, f"expected the real {real}"
+    # The shim takes the constants from the real memlayout.h (#include_next).
+    assert kernel / "memlayout.h" in deps
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_mapper_accounting(driver, seed):
+    """Storms of map/unmap/protect against a reference model, error cases
+    and injected out-of-memory: the driver's every check passes and the
+    sanitizers stay silent."""
+    proc, cmd = run_driver(driver, seed)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 0, f"`{cmd}` exited with {proc.returncode}:\n{out}"
+    assert "mapper_host: PASS" in proc.stdout, out
+    for report in SANITIZER_REPORTS:
+        assert report not in out, f"sanitizer report from `{cmd}`:\n{out}"
+
+
+# ---- the driver catches broken mappers -----------------------------------
+
+# name: (function whose body is changed, or None for the whole file;
+#        text to replace; replacement; what the driver must then say)
+MUTATIONS = {
+    # The seed's bug, first form: unmap never frees the tables it empties.
+    "unmap_keeps_empty_tables": (
+        "int mapper_unmap(", "free_empty_tables(root, va);", "",
+        r"frames in use|empty but was not freed"),
+    # The seed's bug, second form: a table is freed but its parent still
+    # points to it, so the next walk through it is a use-after-free.
+    "freed_table_still_linked": (
+        None, "table_of(path[level + 1])[pt_index(va, level + 1)] = 0;", "",
+        r"use after free|AddressSanitizer"),
+    # A map that fails with -ENOMEM half-way leaves its new tables behind.
+    "enomem_leaks_tables": (
+        "static int walk_to_pt(", "free_empty_tables(root, va);", "",
+        r"phase enomem.*(empty but was not freed|-ENOMEM)"),
+    # Two ways of counting that disagree: a new table is not counted in
+    # its parent, so the parent is freed while still in use.
+    "new_table_not_counted": (
+        "static int walk_to_pt(", "(*used_count(table))++;", "",
+        r"pt_used is \d+ but \d+ entries are present|use after free|AddressSanitizer"),
+    # Unmap forgets the TLB.
+    "unmap_without_flush": (
+        "int mapper_unmap(", "flush_page(fl, va);", "",
+        r"TLB flush|unmaps in one batch"),
+    # Batching that never falls back to a full flush.
+    "no_full_flush": (
+        None, "fl->all = true;\t\t/* too many", "return;\t\t/* too many",
+        r"full flush|batch"),
+}
+
+
+def mutate(source, scope, old, new):
+    """source with the first `old` in function `scope` (or in the whole file)
+    replaced; None if the text is not there."""
+    if scope is None:
+        start, end = 0, len(source)
+    else:
+        start = source.find(scope)
+        if start < 0:
+            return None
+        end = source.find("\n}\n", start)
+        end = len(source) if end < 0 else end
+    at = source.find(old, start, end)
+    if at < 0:
+        return None
+    return source[:at] + new + source[at + len(old):]
+
+
+@pytest.mark.parametrize("name", sorted(MUTATIONS))
+def test_driver_catches_broken_mapper(tmp_path, name):
+    """A mapper.c with one deliberate bug must make the driver fail, with a
+    message that names the problem."""
+    scope, old, new, expect = MUTATIONS[name]
+    source = MAPPER.read_text(encoding="utf-8")
+    if "BEGIN LAB1 SOLUTION" not in source:
+        pytest.skip("the mutations target the reference solution; this mapper.c "
+                    "has no solution markers (a student tree?)")
+    broken = mutate(source, scope, old, new)
+    if broken is None:
+        pytest.fail(f"mutation {name}: {old!r} is no longer in "
+                    f"{scope or 'the file'} of {MAPPER.relative_to(ROOT)}; "
+                    f"update MUTATIONS in {Path(__file__).name}", pytrace=False)
+    src = tmp_path / "mapper.c"
+    src.write_text(broken, encoding="utf-8")
+    # The mutation may leave a helper unused; that is not what we test.
+    exe = compile_driver(src, tmp_path / "mapper_host",
+                         extra=["-Wno-unused-function", "-Wno-unused-variable"])
+    proc, cmd = run_driver(exe, SEEDS[0])
+    out = proc.stdout + proc.stderr
+    assert proc.returncode != 0, (f"mutation {name}: the driver passed a broken "
+                                  f"mapper (`{cmd}`):\n{out}")
+    assert re.search(expect, out), (f"mutation {name}: the driver failed, but "
+                                    f"not with /{expect}/:\n{out}")
+
