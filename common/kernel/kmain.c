@@ -54,6 +54,8 @@ void kmain(uint32_t magic, physaddr_t mbi)
 	const char *test = cmdline_get("ktest");
 	if (test)
 		ktest_main(test);
+	if (cmdline_flag("monitor"))
+		monitor();
 	kernel_main_loop();
 	panic("kernel_main_loop returned");
 }

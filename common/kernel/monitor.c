@@ -19,6 +19,9 @@
 
 extern const struct monitor_cmd __monitor_cmds_start[], __monitor_cmds_end[];
 
+CMDLINE_OPTION(monitor, "monitor",
+	       "start the kernel monitor instead of the first process");
+
 static void cmd_help(int argc __unused, char **argv __unused)
 {
 	for (const struct monitor_cmd *c = __monitor_cmds_start;

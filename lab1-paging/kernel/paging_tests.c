@@ -57,6 +57,8 @@ KTEST(frames_exhaust)
 	size_t n = 0;
 	physaddr_t head = 0, pa;
 
+	KT_ASSERT(base > 1000);
+
 	/* Take every frame, chaining them through their first word. */
 	while ((pa = frame_alloc()) != 0) {
 		if (boot_is_reserved(pa, pa + PAGE_SIZE))

@@ -92,9 +92,7 @@ static int build_stack(struct addrspace *as, const char *name, uint64_t *rsp)
 
 static void __noreturn fail(const char *what, int err)
 {
-	printk("ochre: cannot start the first process: %s (error %d)\n", what,
-	       err);
-	qemu_exit(EXIT_PANIC);
+	panic("cannot start the first process: %s (error %d)", what, err);
 }
 
 void kernel_main_loop(void)

@@ -1,0 +1,271 @@
+#!/usr/bin/env python3
+"""Make the student tree, and prove that the tests test student work.
+
+    handout.py make DEST [--keep-solved N] [--force]
+        Copy the tree (git-tracked files plus untracked files that are not
+        ignored, so it works before a commit) to DEST, with the solution
+        regions stripped by common/tools/handout.c from every C, header,
+        assembly and linker-script file. With --keep-solved N, labs below N
+        stay solved (that is the tree a student starting lab N would have if
+        they had solved the earlier labs).
+
+    handout.py check [LAB...]
+        For each lab N that has point tests (grader/test_labN.py): make the
+        tree with labs < N solved and lab N stripped under
+        build/handout-check/labN, build lab N there (with -Werror, as a
+        student would), run the foundation tests (they must pass: the starter
+        boots) and lab N's tests (every point-bearing test must fail: the
+        tests really test the student's code). Prints a table; exits non-zero
+        on a build failure, a foundation failure or an unexpected pass.
+
+Used by `make handout` and `make handout-check`.
+"""
+
+import argparse
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+
+GRADER_DIR = os.path.dirname(os.path.abspath(__file__))
+REPO_ROOT = os.path.dirname(GRADER_DIR)
+
+# Files the stripper processes; everything else is copied as it is.
+STRIP_SUFFIXES = (".c", ".h", ".asm", ".S", ".s", ".ld", ".inc")
+
+# Never copied: CI configuration (instructor-only), build outputs, and
+# Python caches that may not be git-ignored yet.
+EXCLUDED_TOP = ("build", ".ci", ".git")
+EXCLUDED_PARTS = ("__pycache__", ".pytest_cache")
+
+
+def show(path):
+    """A path as the user would type it: relative when under the cwd."""
+    rel = os.path.relpath(path)
+    return path if rel.startswith("..") else rel
+
+
+def log(msg):
+    print(msg, flush=True)
+
+
+def die(msg):
+    print(f"handout: {msg}", file=sys.stderr)
+    sys.exit(1)
+
+
+# ---- the stripper -----------------------------------------------------------
+
+def build_stripper(repo):
+    """Compile common/tools/handout.c into build/tools/handout (if stale)."""
+    src = os.path.join(repo, "common", "tools", "handout.c")
+    exe = os.path.join(repo, "build", "tools", "handout")
+    if os.path.exists(exe) and os.path.getmtime(exe) >= os.path.getmtime(src):
+        return exe
+    os.makedirs(os.path.dirname(exe), exist_ok=True)
+    cc = os.environ.get("CC", "cc")
+    cmd = [cc, "-std=c11", "-O2", "-Wall", "-Wextra", "-Werror", "-o", exe, src]
+    if subprocess.run(cmd).returncode != 0:
+        die("building the stripper failed: " + " ".join(cmd))
+    return exe
+
+
+# ---- make ---------------------------------------------------------------------
+
+def tree_files(repo):
+    """Repository-relative paths of the files that make up the tree."""
+    def git(*args):
+        out = subprocess.run(["git", "-C", repo, "ls-files", "-z", *args],
+                             capture_output=True, check=True).stdout
+        return [p for p in out.decode("utf-8", errors="surrogateescape").split("\0") if p]
+
+    try:
+        paths = set(git()) | set(git("--others", "--exclude-standard"))
+    except (OSError, subprocess.CalledProcessError) as e:
+        die(f"cannot list the files of {repo} with git: {e}")
+    files = []
+    for path in sorted(paths):
+        parts = path.split("/")
+        if parts[0] in EXCLUDED_TOP or any(p in EXCLUDED_PARTS for p in parts):
+            continue
+        full = os.path.join(repo, path)
+        if os.path.islink(full) or os.path.isfile(full):   # skip deleted files
+            files.append(path)
+    return files
+
+
+def make_tree(dest, keep_solved=None, force=False, repo=REPO_ROOT, quiet=False):
+    """Write the handout tree to dest. Returns {lab: [stripped, kept]}."""
+    dest = os.path.abspath(dest)
+    # Anything under build/ is an output and may be replaced; elsewhere a
+    # non-empty directory could be someone's work, so ask for --force.
+    in_build = not os.path.relpath(dest, os.path.join(repo, "build")).startswith("..")
+    if os.path.exists(dest) and os.listdir(dest):
+        if not (force or in_build):
+            die(f"{dest} exists and is not empty (use --force to replace it)")
+        shutil.rmtree(dest)
+    stripper = build_stripper(repo)
+    files = tree_files(repo)
+    # Refuse to copy the tree into itself through an untracked path.
+    inside = os.path.relpath(dest, repo)
+    if not inside.startswith(".."):
+        files = [f for f in files if not (f + "/").startswith(inside.rstrip("/") + "/")]
+
+    stats = {}
+    stripped_files = 0
+    errors = []
+    for path in files:
+        src = os.path.join(repo, path)
+        dst = os.path.join(dest, path)
+        os.makedirs(os.path.dirname(dst), exist_ok=True)
+        if os.path.islink(src):
+            os.symlink(os.readlink(src), dst)
+            continue
+        if not path.endswith(STRIP_SUFFIXES):
+            shutil.copy2(src, dst)
+            continue
+        cmd = [stripper, "--stats"]
+        if keep_solved is not None:
+            cmd += ["--keep-solved", str(keep_solved)]
+        result = subprocess.run(cmd + [src, dst], capture_output=True, text=True)
+        if result.returncode != 0:
+            errors.append(result.stderr.strip() or f"{path}: stripper failed")
+            continue
+        shutil.copymode(src, dst)
+        changed = False
+        for m in re.finditer(r"^LAB(\d+) stripped=(\d+) kept=(\d+)$", result.stderr, re.M):
+            counts = stats.setdefault(int(m.group(1)), [0, 0])
+            counts[0] += int(m.group(2))
+            counts[1] += int(m.group(3))
+            changed = True
+        stripped_files += changed
+
+    if errors:
+        for e in errors:
+            print(e, file=sys.stderr)
+        die(f"{len(errors)} file(s) have marker errors; {dest} is incomplete")
+
+    if not quiet:
+        log(f"handout: {len(files)} files copied to {show(dest)}, "
+            f"{stripped_files} with solution regions")
+        for lab in sorted(stats):
+            stripped, kept = stats[lab]
+            log(f"  lab {lab}: {stripped} region(s) stripped, {kept} kept solved")
+    return stats
+
+
+# ---- check --------------------------------------------------------------------
+
+def lab_dirs(repo):
+    labs = {}
+    for name in os.listdir(repo):
+        m = re.fullmatch(r"lab(\d+)-.+", name)
+        if m and os.path.isdir(os.path.join(repo, name)):
+            labs[int(m.group(1))] = name
+    return labs
+
+
+def graded_labs(repo):
+    """Labs that have both a lab directory and point tests."""
+    labs = lab_dirs(repo)
+    return [n for n in sorted(labs)
+            if os.path.exists(os.path.join(repo, "grader", f"test_lab{n}.py"))]
+
+
+def tail(text, n=30):
+    return "\n".join(text.rstrip("\n").split("\n")[-n:])
+
+
+def check_lab(lab, repo):
+    """Returns a result dict for the table."""
+    labdir = lab_dirs(repo)[lab]
+    tree = os.path.join(repo, "build", "handout-check", f"lab{lab}")
+    result = {"lab": lab, "tests": 0, "failed": 0, "unexpected": [], "problems": []}
+
+    log(f"== lab {lab}: starter tree with labs < {lab} solved in {show(tree)}")
+    make_tree(tree, keep_solved=lab, force=True, repo=repo, quiet=True)
+
+    build = subprocess.run(["make", f"-j{os.cpu_count() or 2}", "-C", os.path.join(tree, labdir)],
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    if build.returncode != 0:
+        result["problems"].append("starter does not build:\n" + tail(build.stdout))
+        return result
+
+    results_json = os.path.join(tree, "build", "grade", f"results-lab{lab}.json")
+    cmd = [sys.executable, "-m", "pytest", os.path.join(tree, "grader", "test_foundation.py"),
+           os.path.join(tree, "grader", f"test_lab{lab}.py"), "--lab", str(lab),
+           "--build-root", os.path.join(tree, "build"), "--gradescope", results_json,
+           "-n", "auto", "-q", "--no-header", "-p", "no:cacheprovider"]
+    run = subprocess.run(cmd, cwd=tree, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                         text=True)
+    try:
+        with open(results_json, encoding="utf-8") as f:
+            tests = json.load(f)["tests"]
+    except (OSError, ValueError, KeyError):
+        result["problems"].append("the grader did not produce results:\n" + tail(run.stdout))
+        return result
+
+    for t in tests:
+        if t["name"].startswith("lab 0:"):
+            if t["status"] != "passed":
+                result["problems"].append(f"foundation test failed on the starter: {t['name']}"
+                                          f"\n{tail(t['output'], 15)}")
+        elif t["max_score"] > 0:
+            result["tests"] += 1
+            if t["score"] == 0:
+                result["failed"] += 1
+            else:
+                result["unexpected"].append(t["name"].split(": ", 1)[-1])
+    if result["tests"] == 0:
+        result["problems"].append(f"no point tests of lab {lab} ran")
+    return result
+
+
+def check(labs, repo=REPO_ROOT):
+    available = graded_labs(repo)
+    labs = labs or available
+    for lab in labs:
+        if lab not in available:
+            die(f"lab {lab} has no lab directory or no grader/test_lab{lab}.py")
+    results = [check_lab(lab, repo) for lab in labs]
+
+    log("")
+    log("handout check: every point test must fail on the starter code")
+    log(f"  {'lab':>3}  {'tests':>5}  {'failed as expected':>18}  unexpected passes")
+    ok = True
+    for r in results:
+        unexpected = ", ".join(r["unexpected"]) or "-"
+        log(f"  {r['lab']:>3}  {r['tests']:>5}  {r['failed']:>18}  {unexpected}")
+        if r["unexpected"] or r["problems"]:
+            ok = False
+    for r in results:
+        for p in r["problems"]:
+            log(f"\nlab {r['lab']}: {p}")
+    log("\nhandout check: " + ("OK" if ok else "FAILED"))
+    return 0 if ok else 1
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    p_make = sub.add_parser("make", help="write the student tree")
+    p_make.add_argument("dest")
+    p_make.add_argument("--keep-solved", type=int, metavar="N",
+                        help="labs below N stay solved")
+    p_make.add_argument("--force", action="store_true", help="replace a non-empty DEST")
+    p_check = sub.add_parser("check", help="prove that each lab's tests fail on its starter")
+    p_check.add_argument("labs", nargs="*", type=int, metavar="LAB")
+    for p in (p_make, p_check):
+        p.add_argument("--repo", default=REPO_ROOT, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+
+    if args.command == "make":
+        make_tree(args.dest, args.keep_solved, args.force, repo=os.path.abspath(args.repo))
+        return 0
+    return check(args.labs, repo=os.path.abspath(args.repo))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

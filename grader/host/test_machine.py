@@ -1,0 +1,247 @@
+"""Host tests of the grader's own machinery, against fake "kernels".
+
+A Machine only needs a program that writes to stdout, reads stdin and exits
+with a status, so small shell scripts stand in for QEMU here. These tests
+run without --lab (they have no lab marker).
+"""
+
+import os
+import sys
+import time
+
+import pytest
+
+GRADER = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, GRADER)
+
+from ochre import symbols, tree, triage  # noqa: E402
+from ochre.machine import GradeFailure, Machine, describe_status  # noqa: E402
+
+
+def sh(script):
+    return ["/bin/sh", "-c", script]
+
+
+@pytest.fixture
+def machine(tmp_path):
+    """machine(script, **kw) -> started Machine; all closed at teardown."""
+    made = []
+
+    def make(script, **kw):
+        kw.setdefault("log_path", str(tmp_path / f"m{len(made)}.log"))
+        kw.setdefault("reproduce", "make -C lab1-paging qemu CMDLINE='ktest=x'")
+        kw.setdefault("default_timeout", 10)
+        m = Machine(sh(script), **kw)
+        made.append(m)
+        return m.start()
+
+    yield make
+    for m in made:
+        m.close()
+
+
+def test_expect_returns_match_and_before(machine):
+    m = machine("echo hello; echo 'KTEST a: PASS'; echo after")
+    found = m.expect(r"^KTEST (\w+): (PASS|FAIL.*)$")
+    assert found.group(1) == "a" and found.group(2) == "PASS"
+    assert m.before == "hello\n"
+    m.expect("after")
+
+
+def test_lines_are_consumed_in_order(machine):
+    m = machine("echo one; echo two; echo one")
+    m.expect("one")
+    m.expect("two")
+    m.expect("one")   # the second "one", not the first again
+
+
+def test_crlf_line_endings(machine):
+    m = machine(r"printf 'KTEST a: PASS\r\nnext\r\n'")
+    assert m.expect(r"^KTEST a: (PASS)$").group(1) == "PASS"
+    m.expect(r"^next$")
+
+
+def test_prompt_on_unfinished_line_and_input(machine):
+    # Enter is a carriage return, so read a fixed number of bytes.
+    m = machine("printf 'ochre> '; line=$(head -c 5 | tr -d '\\r'); echo \"got $line\"; exit 3")
+    m.expect(r"ochre> $")
+    m.sendline("help")
+    m.expect(r"^got help\r?$")
+    assert m.wait_exit(status=3) == 3
+
+
+def test_partial_false_waits_for_the_whole_line(machine):
+    m = machine("printf 'KTEST a: PA'; sleep 0.5; echo 'SS'")
+    assert m.expect(r"^KTEST a: (\w+)$", partial=False).group(1) == "PASS"
+
+
+def test_panic_fails_with_report_and_symbols(machine):
+    syms = symbols.Symbols([(0xFFFFFFFF80100000, "kmain"), (0xFFFFFFFF80100100, "oops")])
+    m = machine("echo boot; echo 'PANIC: out of frames'; echo '  RIP 0xffffffff80100123';"
+                "echo 'PANIC end'; echo later; exit 5", symbols=syms)
+    with pytest.raises(GradeFailure) as e:
+        m.expect("KTEST")
+    text = str(e.value)
+    assert "kernel PANIC while waiting for /KTEST/" in text
+    assert "PANIC: out of frames" in text
+    assert "oops+0x23" in text
+    assert "make -C lab1-paging qemu CMDLINE='ktest=x'" in text
+    assert "later" not in text.split("--- last")[0]   # report stops at PANIC end
+
+
+def test_allow_panic(machine):
+    m = machine("echo 'PANIC: expected'; echo 'PANIC end'; exit 5")
+    m.expect("PANIC: ", allow_panic=True)
+    assert m.wait_exit(status=5, allow_panic=True) == 5
+
+
+def test_panic_during_wait_exit(machine):
+    m = machine("echo 'PANIC: late'; echo 'PANIC end'; exit 5")
+    with pytest.raises(GradeFailure, match="kernel PANIC while waiting for the kernel to exit"):
+        m.wait_exit(status=1)
+
+
+def test_exit_while_waiting_is_reported_at_once(machine):
+    m = machine("echo 'KTEST a: FAIL x.c:1'; exit 3", default_timeout=60)
+    start = time.monotonic()
+    with pytest.raises(GradeFailure) as e:
+        m.expect("never")
+    assert time.monotonic() - start < 10
+    assert "kernel exited with status 3 (kernel exit code 1: a ktest failed)" in str(e.value)
+
+
+def test_timeout_message(machine):
+    m = machine("echo started; sleep 30")
+    with pytest.raises(GradeFailure) as e:
+        m.expect(r"^KTEST", timeout=0.5)
+    text = str(e.value)
+    assert text.startswith("TIMEOUT after 0.5s waiting for /^KTEST/")
+    assert "started" in text
+
+
+def test_status_zero_is_a_reset_and_explained(machine):
+    m = machine("echo hi; exit 0", explain_reset=lambda m: "it was a triple fault")
+    with pytest.raises(GradeFailure) as e:
+        m.wait_exit()
+    assert "triple fault or reset" in str(e.value)
+    assert "it was a triple fault" in str(e.value)
+
+
+def test_unexpected_exit_status(machine):
+    m = machine("exit 9")
+    with pytest.raises(GradeFailure, match=r"status 9 .*but exit status 1 .* was expected"):
+        m.wait_exit(status=1)
+
+
+def test_qemu_error_shows_stderr(machine, tmp_path):
+    m = machine("echo 'qemu: bad option' >&2; exit 1 ; ", stderr_path=str(tmp_path / "e"))
+    # exit 1 is odd = "kernel exit code 0"; use an even status for a QEMU error
+    m.wait_exit()
+    m2 = machine("echo 'qemu: bad option' >&2; exit 2", stderr_path=str(tmp_path / "e2"))
+    with pytest.raises(GradeFailure) as e:
+        m2.expect("x")
+    assert "QEMU error" in str(e.value) and "qemu: bad option" in str(e.value)
+
+
+def test_failure_shows_only_the_tail(machine):
+    m = machine("i=0; while [ $i -lt 100 ]; do echo line$i; i=$((i+1)); done; exit 3")
+    with pytest.raises(GradeFailure) as e:
+        m.expect("never")
+    text = str(e.value)
+    assert "line99" in text and "line75" in text and "line74" not in text
+
+
+def test_log_has_all_output(machine, tmp_path):
+    m = machine("echo a; echo b; echo c", log_path=str(tmp_path / "x.log"))
+    m.expect("a")
+    m.close()
+    assert open(tmp_path / "x.log").read() == "a\nb\nc\n"
+
+
+def test_close_kills_the_process_group(machine):
+    m = machine("sleep 100 & echo child $!; sleep 100")
+    child = int(m.expect(r"child (\d+)").group(1))
+    m.close()
+    time.sleep(0.2)
+    with pytest.raises(ProcessLookupError):
+        # the child may linger as a zombie of init; /proc tells us if it ran
+        os.kill(child, 0)
+        if open(f"/proc/{child}/stat").read().split()[2] == "Z":
+            raise ProcessLookupError
+
+
+def test_cannot_start(tmp_path):
+    m = Machine(["/nonexistent/qemu"], log_path=str(tmp_path / "l"))
+    with pytest.raises(GradeFailure, match="cannot start"):
+        m.start()
+
+
+def test_describe_status():
+    assert describe_status(1) == "kernel exit code 0: clean poweroff / all ktests passed"
+    assert describe_status(5) == "kernel exit code 2: kernel panic"
+    assert describe_status(9) == "kernel exit code 4: usage error, e.g. unknown ktest"
+    assert describe_status(0) == "guest reset or triple fault"
+    assert describe_status(2) == "QEMU error"
+
+
+# ---- helpers ---------------------------------------------------------------
+
+def test_symbols(tmp_path):
+    p = tmp_path / "kernel.sym"
+    p.write_text("                 U undefined\n"
+                 "0000000000001000 A absolute\n"
+                 "ffffffff80100000 T kmain\n"
+                 "ffffffff80100040 t helper\n"
+                 "ffffffff80200000 B bss_thing\n")
+    s = symbols.Symbols.load(str(p))
+    assert s.format(0xFFFFFFFF80100000) == "kmain+0x0"
+    assert s.format(0xFFFFFFFF80100045) == "helper+0x5"
+    assert s.format(0x1000) is None                  # absolute symbols ignored
+    assert s.format(0xFFFFFFFF80200000 + (2 << 20)) is None   # too far away
+    assert s.address_of("helper") == 0xFFFFFFFF80100040
+    assert symbols.Symbols.load(str(tmp_path / "missing")) is None
+
+
+def test_fw_cfg_and_reproduce():
+    assert tree.fw_cfg_cmdline("ktest=a b=1,2") == "name=opt/ochre/cmdline,string=ktest=a b=1,,2"
+    assert tree.fw_cfg_cmdline("") == "name=opt/ochre/cmdline,string= "
+    cmd = tree.reproduce_command("/r/lab1-paging", "ktest=frames_basic", cwd="/r")
+    assert cmd == "make -C lab1-paging qemu CMDLINE='ktest=frames_basic'"
+    assert tree.reproduce_command("/r/lab1-paging", "", cwd="/r/lab1-paging") == "make qemu"
+
+
+def test_qemu_args_file(tmp_path):
+    (tmp_path / "common" / "mk").mkdir(parents=True)
+    (tmp_path / "common" / "mk" / "qemu-args").write_text(
+        "# comment\n-machine pc\n\n-cdrom {iso}\n-append 'a b'\n")
+    args = tree.read_qemu_args(str(tmp_path), "/x/ochre.iso")
+    assert args == ["-machine", "pc", "-cdrom", "/x/ochre.iso", "-append", "a b"]
+    argv = tree.qemu_argv(args, "ktest=a", "cpu_reset", "/tmp/d.log")
+    assert argv[-6:] == ["-icount", "shift=0,sleep=off", "-d", "cpu_reset", "-D", "/tmp/d.log"]
+    assert tree.qemu_argv(args + ["-icount", "7"], "", icount=True).count("-icount") == 1
+
+
+INT_LOG = """\
+     5: v=20 e=0000 i=0 cpl=0 IP=0008:ffffffff80100010 pc=ffffffff80100010 SP=0010:ffffffff80200000 env->regs[R_EAX]=0
+RAX=0000000000000000
+check_exception old: 0xffffffff new 0xe
+     6: v=0e e=0002 i=0 cpl=0 IP=0008:ffffffff80100123 pc=ffffffff80100123 SP=0010:ffffffff80200000 CR2=ffffc90000001000
+RAX=0000000000000000
+check_exception old: 0xe new 0xe
+     7: v=08 e=0000 i=0 cpl=0 IP=0008:ffffffff80100123 pc=ffffffff80100123 SP=0010:ffffffff80200000 env->regs[R_EAX]=0
+RAX=0000000000000000
+check_exception old: 0x8 new 0xe
+Triple fault
+"""
+
+
+def test_triple_fault_chain():
+    chain = triage.fault_chain(INT_LOG)
+    assert [c["vector"] for c in chain] == [0x0E, 0x08]
+    assert chain[0]["cr2"] == 0xFFFFC90000001000
+    syms = symbols.Symbols([(0xFFFFFFFF80100100, "map_page")])
+    text = triage.describe_chain(chain, syms)
+    assert "#PF page fault (error code 0x2)" in text
+    assert "<map_page+0x23>" in text
+    assert "Chain: #PF -> #DF -> triple fault" in text
+    assert triage.fault_chain("no fault here\n") == []

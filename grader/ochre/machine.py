@@ -1,0 +1,462 @@
+"""One QEMU run and an expect-style API over its serial port.
+
+A Machine starts a program (QEMU, or a fake in the grader's own tests), reads
+its stdout (the guest's serial port) on a background thread into memory and
+into a log file, and lets a test wait for regular expressions, send input and
+wait for the exit status.
+
+Everything that can go wrong is turned into a GradeFailure whose message is
+complete on its own: what was expected, what happened (timeout, panic,
+triple fault, early exit), the last lines of serial output, where the full
+log is and the command that reproduces the boot. The pytest plugin shows that
+message without a Python traceback.
+
+Timing never decides an outcome: timeouts are generous limits for a kernel
+that hangs, and they are reported as timeouts.
+"""
+
+import atexit
+import codecs
+import os
+import re
+import signal
+import subprocess
+import threading
+import time
+import weakref
+
+DEFAULT_TIMEOUT = 30.0   # seconds per expect() / wait_exit()
+PANIC_GRACE = 5.0        # seconds to collect the rest of a panic report
+SETTLE = 0.2             # quiet time before a match on an unfinished line counts
+TAIL_LINES = 25          # serial lines shown in a failure message
+
+PANIC_RE = re.compile(r"PANIC: ")
+PANIC_END_RE = re.compile(r"PANIC end")
+# Kernel addresses in panic text that the kernel did not symbolize itself.
+_KERNEL_ADDR_RE = re.compile(r"0x(ffffffff[0-9a-fA-F]{8})")
+_CODE_LINE_RE = re.compile(r"^\s*(RIP\b|#\d+\s)")
+
+# Exit status of QEMU -> meaning. The kernel writes v to the isa-debug-exit
+# port and QEMU exits with (v << 1) | 1; with -no-reboot a guest reset or a
+# triple fault makes QEMU exit with 0.
+KERNEL_EXIT_CODES = {
+    0: "clean poweroff / all ktests passed",
+    1: "a ktest failed",
+    2: "kernel panic",
+    4: "usage error, e.g. unknown ktest",
+}
+
+# Machines not yet closed, so that an exiting interpreter kills their QEMUs.
+_live = weakref.WeakSet()
+
+
+class GradeFailure(AssertionError):
+    """A failure whose message explains everything; shown without traceback."""
+
+
+def describe_status(status):
+    """Human meaning of a QEMU exit status."""
+    if status is None:
+        return "still running"
+    if status < 0:
+        return f"QEMU killed by signal {-status}"
+    if status == 0:
+        return "guest reset or triple fault"
+    if status & 1:
+        code = status >> 1
+        meaning = KERNEL_EXIT_CODES.get(code, "unknown kernel exit code")
+        return f"kernel exit code {code}: {meaning}"
+    return "QEMU error"
+
+
+def _show_pattern(rx):
+    return f"/{rx.pattern}/"
+
+
+class Machine:
+    """A running QEMU (or fake) and its serial output.
+
+    argv           the command to run
+    log_path       where the serial output is saved (all of it, as it arrives)
+    stderr_path    where the program's stderr goes (None: discarded)
+    reproduce      the shell command that reproduces this boot, for messages
+    default_timeout  per expect()/wait_exit() limit in seconds
+    explain_reset  callable(machine) -> str, explains exit status 0
+    symbols        a Symbols object to annotate panic addresses (or None)
+    """
+
+    def __init__(self, argv, *, log_path, stderr_path=None, reproduce="",
+                 default_timeout=DEFAULT_TIMEOUT, explain_reset=None, symbols=None):
+        self.argv = list(argv)
+        self.log_path = log_path
+        self.stderr_path = stderr_path
+        self.reproduce = reproduce
+        self.default_timeout = default_timeout
+        self.explain_reset = explain_reset
+        self.symbols = symbols
+
+        self.proc = None
+        self.status = None      # exit status once reaped
+        self.sent = b""         # everything sent, so a rerun can replay it
+        self.before = ""        # output between the previous match and the last one
+
+        self._cond = threading.Condition()
+        self._text = ""         # all serial output decoded so far
+        self._pos = 0           # how far expect() has consumed _text
+        self._eof = False
+        self._last_data = time.monotonic()
+        self._reader = None
+        self._log = None
+        self._stderr = None
+
+    # ---- life cycle -------------------------------------------------------
+
+    def start(self):
+        """Start the program; raises GradeFailure if it cannot be started."""
+        os.makedirs(os.path.dirname(os.path.abspath(self.log_path)), exist_ok=True)
+        self._log = open(self.log_path, "wb")
+        if self.stderr_path:
+            self._stderr = open(self.stderr_path, "wb")
+        try:
+            # A new session (and process group) per machine: Ctrl-C in the
+            # terminal reaches the grader, which then kills QEMU itself, and
+            # close() can kill the whole group.
+            self.proc = subprocess.Popen(
+                self.argv,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=self._stderr or subprocess.DEVNULL,
+                start_new_session=True,
+                bufsize=0,
+            )
+        except OSError as e:
+            self._close_files()
+            raise GradeFailure(f"cannot start {self.argv[0]}: {e}") from None
+        _live.add(self)
+        self._reader = threading.Thread(target=self._read_loop, daemon=True,
+                                        name=f"serial-{self.proc.pid}")
+        self._reader.start()
+        return self
+
+    def close(self):
+        """Kill the program (if still running) and finish the log. Idempotent."""
+        if self.proc is not None and self.proc.poll() is None:
+            try:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+            self.proc.wait()
+        if self._reader is not None:
+            self._reader.join(timeout=10)
+            self._reader = None
+        if self.proc is not None:
+            for pipe in (self.proc.stdin, self.proc.stdout):
+                try:
+                    pipe.close()
+                except OSError:
+                    pass
+            if self.status is None:
+                self.status = self.proc.returncode
+        self._close_files()
+        _live.discard(self)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def _close_files(self):
+        for f in (self._log, self._stderr):
+            if f is not None:
+                f.close()
+        self._log = self._stderr = None
+
+    def _read_loop(self):
+        """Background thread: serial bytes -> log file and decoded text."""
+        decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+        fd = self.proc.stdout.fileno()
+        while True:
+            try:
+                chunk = os.read(fd, 65536)
+            except OSError:
+                chunk = b""
+            if chunk and self._log is not None:
+                self._log.write(chunk)
+                self._log.flush()   # the log is complete even if we are killed
+            text = decoder.decode(chunk, final=not chunk)
+            with self._cond:
+                self._text += text
+                if chunk:
+                    self._last_data = time.monotonic()
+                else:
+                    self._eof = True
+                self._cond.notify_all()
+            if not chunk:
+                return
+
+    # ---- output -----------------------------------------------------------
+
+    @property
+    def output(self):
+        """All serial output so far."""
+        with self._cond:
+            return self._text
+
+    def lines(self):
+        """Serial output as lines (carriage returns removed)."""
+        return self.output.replace("\r", "").split("\n")
+
+    def tail(self, n=TAIL_LINES, upto=None):
+        """The last n lines of output (of output[:upto] if given)."""
+        lines = self.output[:upto].replace("\r", "").split("\n")
+        if lines and lines[-1] == "":
+            lines.pop()
+        return lines[-n:]
+
+    # ---- input ------------------------------------------------------------
+
+    def send(self, text):
+        """Type text on the serial console."""
+        data = text.encode("utf-8")
+        self.sent += data
+        try:
+            self.proc.stdin.write(data)
+            self.proc.stdin.flush()
+        except (BrokenPipeError, OSError):
+            with self._cond:
+                self._fail_exited(f"while sending {text!r}")
+
+    def sendline(self, text=""):
+        """Type text and Enter. A terminal sends carriage return for Enter
+        (QEMU passes the raw key), so that is what the kernel must accept."""
+        self.send(text + "\r")
+
+    # ---- waiting ----------------------------------------------------------
+
+    def expect(self, pattern, timeout=None, *, allow_panic=False, partial=True):
+        """Wait until a line of serial output matches pattern; return the match.
+
+        The search starts after the previous match and goes line by line
+        (re.search on each line without its line ending), so ^ and $ anchor to
+        the line. With partial=True the unfinished last line is searched too,
+        so that prompts like "ochre> " can be matched; such a match counts
+        once more output cannot change it (the match ends before the end of
+        the data, or the output has been quiet for a moment, or QEMU exited).
+
+        A kernel PANIC seen on the way fails the test with the panic report,
+        unless allow_panic is true (then panic lines are ordinary output).
+        """
+        rx = re.compile(pattern) if isinstance(pattern, str) else pattern
+        timeout = self.default_timeout if timeout is None else timeout
+        what = _show_pattern(rx)
+        deadline = time.monotonic() + timeout
+        scan = self._pos
+
+        with self._cond:
+            while True:
+                text = self._text
+                # Complete lines, in order: a match before a panic wins, a
+                # panic before a match fails.
+                while True:
+                    nl = text.find("\n", scan)
+                    if nl < 0:
+                        break
+                    line = text[scan:nl]
+                    if line.endswith("\r"):
+                        line = line[:-1]
+                    m = rx.search(line)
+                    if m:
+                        self.before = text[self._pos:scan + m.start()]
+                        # A match that ends the line consumes the newline too.
+                        self._pos = nl + 1 if m.end() == len(line) else scan + m.end()
+                        return m
+                    if not allow_panic and PANIC_RE.search(line):
+                        self._fail_panic(scan, f"waiting for {what}")
+                    scan = nl + 1
+
+                settling = False
+                rest = text[scan:]
+                if partial and rest:
+                    m = rx.search(rest)
+                    if m:
+                        quiet = time.monotonic() - self._last_data >= SETTLE
+                        if m.end() < len(rest) or self._eof or quiet:
+                            self.before = text[self._pos:scan + m.start()]
+                            self._pos = scan + m.end()
+                            return m
+                        settling = True
+
+                if self._eof:
+                    self._fail_exited(f"while waiting for {what}")
+                now = time.monotonic()
+                if now >= deadline:
+                    self.fail(f"TIMEOUT after {timeout:g}s waiting for {what}")
+                wait = deadline - now
+                if settling:
+                    wait = min(wait, max(0.01, SETTLE - (now - self._last_data)))
+                self._cond.wait(wait)
+
+    def wait_exit(self, timeout=None, *, status=None, allow_panic=False):
+        """Wait for the program to exit and return its exit status.
+
+        status: the expected exit status; anything else fails the test with
+        its meaning. A triple fault / reset (status 0) and QEMU errors always
+        fail unless expected. A PANIC on the way fails unless allow_panic.
+        """
+        timeout = self.default_timeout if timeout is None else timeout
+        deadline = time.monotonic() + timeout
+        scan = self._pos
+        with self._cond:
+            while True:
+                text = self._text
+                if not allow_panic:
+                    while True:
+                        nl = text.find("\n", scan)
+                        if nl < 0:
+                            break
+                        if PANIC_RE.search(text[scan:nl]):
+                            self._fail_panic(scan, "waiting for the kernel to exit")
+                        scan = nl + 1
+                if self._eof:
+                    break
+                now = time.monotonic()
+                if now >= deadline:
+                    self.fail(f"TIMEOUT after {timeout:g}s waiting for the kernel to exit")
+                self._cond.wait(deadline - now)
+            # Trailing unfinished line: check it for a panic too.
+            if not allow_panic and PANIC_RE.search(self._text[scan:]):
+                self._fail_panic(scan, "waiting for the kernel to exit")
+            self._pos = len(self._text)
+            got = self._reap()
+            if got == status:
+                return got
+            if status is not None:
+                expected = f"exit status {status} ({describe_status(status)})"
+                self._fail_status(got, f"but {expected} was expected")
+            if got <= 0 or not got & 1:
+                self._fail_status(got, "while waiting for the kernel to exit")
+            return got
+
+    @property
+    def exited(self):
+        return self.proc is not None and self.proc.poll() is not None
+
+    # ---- failures ---------------------------------------------------------
+
+    def _reap(self):
+        """Exit status after EOF on the serial port (QEMU has exited)."""
+        if self.status is None:
+            try:
+                self.status = self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                # stdout closed but the process lingers: not a clean exit.
+                self.close()
+                self.status = self.proc.returncode
+        return self.status
+
+    def report(self, headline, details="", upto=None):
+        """The complete failure message: headline, details, serial tail,
+        log location and reproduce command. upto: show the output only up
+        to this offset (when details already show what follows)."""
+        parts = [headline]
+        if details:
+            parts += ["", details.rstrip("\n")]
+        tail = self.tail(upto=upto)
+        log = os.path.relpath(self.log_path)
+        what = "before that" if upto is not None else "of serial output"
+        parts += ["", f"--- last {TAIL_LINES} lines {what} (full log: {log}) ---"]
+        parts += tail if tail else ["(no serial output)"]
+        if self.reproduce:
+            parts += ["--- reproduce this boot with ---", self.reproduce]
+        return "\n".join(parts)
+
+    def fail(self, headline, details="", upto=None):
+        """Fail the test with headline and details plus this machine's serial
+        tail, log path and reproduce command."""
+        raise GradeFailure(self.report(headline, details, upto))
+
+    def drain(self, timeout=5.0):
+        """Wait (briefly) for the program to finish printing and exit, without
+        judging anything: used before reporting a failure so the message
+        shows the kernel's last words."""
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while not self._eof and time.monotonic() < deadline:
+                self._cond.wait(deadline - time.monotonic())
+
+    def _stderr_text(self):
+        if not self.stderr_path:
+            return ""
+        if self._stderr is not None:
+            self._stderr.flush()
+        try:
+            with open(self.stderr_path, encoding="utf-8", errors="replace") as f:
+                return f.read()[-4000:]
+        except OSError:
+            return ""
+
+    def _fail_exited(self, doing):
+        """QEMU went away while we were waiting for something."""
+        status = self._reap()
+        self._fail_status(status, doing)
+
+    def _fail_status(self, status, doing):
+        headline = f"kernel exited with status {status} ({describe_status(status)}) {doing}"
+        details = ""
+        if status == 0:
+            headline = f"triple fault or reset (QEMU exit status 0) {doing}"
+            if self.explain_reset is not None:
+                # Release the lock: the explanation may take a while (rerun).
+                self._cond.release()
+                try:
+                    details = self.explain_reset(self)
+                finally:
+                    self._cond.acquire()
+        elif status < 0 or not status & 1:
+            err = self._stderr_text().strip()
+            details = "QEMU said:\n" + err if err else ""
+        self.fail(headline, details)
+
+    def _fail_panic(self, start, doing):
+        """A PANIC: line appeared at offset start. Collect the report up to
+        'PANIC end' (or exit, or a short grace period) and fail with it."""
+        grace = time.monotonic() + PANIC_GRACE
+        while True:
+            text = self._text[start:]
+            end = PANIC_END_RE.search(text)
+            if end or self._eof:
+                break
+            left = grace - time.monotonic()
+            if left <= 0:
+                break
+            self._cond.wait(left)
+        if end:
+            nl = text.find("\n", end.end())
+            text = text[:nl if nl >= 0 else len(text)]
+        self._pos = start + len(text)
+        self.fail(f"kernel PANIC while {doing}", self.annotate(text), upto=start)
+
+    def annotate(self, text):
+        """Add our own symbolization to code addresses (RIP and backtrace
+        lines) that the kernel printed without one."""
+        if self.symbols is None:
+            return text.replace("\r", "")
+        out = []
+        for line in text.replace("\r", "").split("\n"):
+            if "<" not in line and _CODE_LINE_RE.match(line):
+                names = []
+                for m in _KERNEL_ADDR_RE.finditer(line):
+                    sym = self.symbols.format(int(m.group(1), 16))
+                    if sym:
+                        names.append(sym)
+                if names:
+                    line += "   [kernel.sym: " + ", ".join(names) + "]"
+            out.append(line)
+        return "\n".join(out)
+
+
+@atexit.register
+def _kill_all():
+    for m in list(_live):
+        m.close()

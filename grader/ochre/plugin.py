@@ -1,0 +1,289 @@
+"""The pytest plugin: options, markers, lab selection, scores, `ochre` fixture.
+
+Loaded by grader/conftest.py. See grader/README.md for the big picture.
+"""
+
+import os
+import re
+import time
+
+import pytest
+
+from . import scores, tree, triage
+from .machine import DEFAULT_TIMEOUT, GradeFailure, Machine
+from .symbols import Symbols
+
+GRADING = pytest.StashKey()      # config -> Grading or None
+SCOREBOARD = pytest.StashKey()   # config -> Scoreboard
+OCHRE = pytest.StashKey()        # item -> Ochre (tests that booted)
+STARTED = pytest.StashKey()      # config -> time.monotonic() at start
+
+
+# ---- options and markers ---------------------------------------------------
+
+def pytest_addoption(parser):
+    group = parser.getgroup("ochre", "Ochre grader")
+    group.addoption("--lab", type=int, metavar="N",
+                    help="grade labs 0..N against lab N's kernel (without it, "
+                         "only host tests run)")
+    group.addoption("--gradescope", metavar="FILE",
+                    help="also write Gradescope's results.json to FILE")
+    group.addoption("--build-root", metavar="DIR",
+                    help="directory holding labN/ build outputs (default: <repo>/build)")
+    group.addoption("--no-icount", action="store_true",
+                    help="let guest time follow the host clock (not for grading)")
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "lab(n): the lab that introduced the tested behaviour "
+                                       "(0 = foundation); runs when grading lab n or later")
+    config.addinivalue_line("markers", "points(n): points the test is worth")
+    lab = config.getoption("lab")
+    config.stash[GRADING] = Grading(config, lab) if lab is not None else None
+    names = {n: os.path.basename(p) for n, p in tree.lab_dirs().items()}
+    board = scores.Scoreboard(lab, names)
+    config.stash[SCOREBOARD] = board
+    config.stash[STARTED] = time.monotonic()
+    config.pluginmanager.register(_ScoreCollector(board), "ochre-scores")
+
+
+def _is_worker(config):
+    return hasattr(config, "workerinput")
+
+
+class Grading:
+    """What is being graded: the lab, its kernel build, where logs go."""
+
+    def __init__(self, config, lab):
+        labs = tree.lab_dirs()
+        if lab not in labs:
+            known = ", ".join(str(n) for n in sorted(labs)) or "none"
+            raise pytest.UsageError(f"--lab {lab}: there is no lab{lab}-* directory "
+                                    f"in {tree.REPO_ROOT} (labs: {known})")
+        self.lab = lab
+        self.lab_dir = labs[lab]
+        build_root = config.getoption("build_root") or os.path.join(tree.REPO_ROOT, "build")
+        self.build_dir = os.path.join(os.path.abspath(build_root), f"lab{lab}")
+        self.iso = os.path.join(self.build_dir, "ochre.iso")
+        self.sym_path = os.path.join(self.build_dir, "kernel.sym")
+        self.log_dir = os.path.join(os.path.abspath(build_root), "grade", f"lab{lab}")
+        self.icount = not config.getoption("no_icount")
+        if not os.path.exists(self.iso):
+            rel = os.path.relpath(self.lab_dir)
+            raise pytest.UsageError(f"{os.path.relpath(self.iso)} does not exist: "
+                                    f"build it first with `make -C {rel}`")
+        try:
+            self.qemu_args = tree.read_qemu_args(tree.REPO_ROOT, self.iso)
+        except OSError as e:
+            raise pytest.UsageError(f"cannot read the QEMU arguments: {e}") from None
+        self._symbols = None
+
+    @property
+    def symbols(self):
+        if self._symbols is None:
+            self._symbols = Symbols.load(self.sym_path) or Symbols([])
+        return self._symbols
+
+    def argv(self, cmdline, debug, debug_log):
+        return tree.orphan_guard() + tree.qemu_argv(self.qemu_args, cmdline, debug, debug_log,
+                                                    icount=self.icount)
+
+    def reproduce(self, cmdline):
+        return tree.reproduce_command(self.lab_dir, cmdline)
+
+
+def pytest_report_header(config):
+    g = config.stash[GRADING]
+    if g is None:
+        return "ochre: no --lab given: kernel tests are deselected, host tests run"
+    return (f"ochre: grading labs 0..{g.lab} with {os.path.relpath(g.iso)}; "
+            f"serial logs in {os.path.relpath(g.log_dir)}/")
+
+
+# ---- collection: which tests run -------------------------------------------
+
+def _marker_arg(item, name):
+    mark = item.get_closest_marker(name)
+    if mark is None:
+        return None
+    if len(mark.args) != 1 or not isinstance(mark.args[0], int):
+        raise pytest.UsageError(f"{item.nodeid}: @pytest.mark.{name} takes one integer")
+    return mark.args[0]
+
+
+def _doc_summary(item):
+    doc = getattr(getattr(item, "function", None), "__doc__", None) or ""
+    return " ".join(doc.strip().split("\n\n")[0].split())
+
+
+def pytest_collection_modifyitems(config, items):
+    """--lab N keeps tests of labs 0..N; without --lab only host tests (no lab)."""
+    graded = config.getoption("lab")
+    keep, drop = [], []
+    for item in items:
+        lab = _marker_arg(item, "lab")
+        points = _marker_arg(item, "points") or 0
+        if points and lab is None:
+            raise pytest.UsageError(f"{item.nodeid} has points but no lab marker")
+        # Every report of this test carries these, also across xdist.
+        item.user_properties += [(scores.LAB, lab), (scores.POINTS, points),
+                                 (scores.DOC, _doc_summary(item)),
+                                 (scores.ORDER, (item.location[0], item.location[1] or 0))]
+        if graded is None:
+            (keep if lab is None else drop).append(item)
+        else:
+            (keep if lab is not None and lab <= graded else drop).append(item)
+    # Serial logs are named after tests: two kernel tests must not share a name.
+    seen = {}
+    for item in keep:
+        if _marker_arg(item, "lab") is not None:
+            key = _log_base(item)
+            if key in seen:
+                raise pytest.UsageError(f"{item.nodeid} and {seen[key]} would share the log "
+                                        f"name {key}.log: rename one")
+            seen[key] = item.nodeid
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep
+
+
+def _log_base(item):
+    return re.sub(r"[^A-Za-z0-9_.=-]+", "_", item.name).strip("_")
+
+
+# ---- the ochre fixture -----------------------------------------------------
+
+class Ochre:
+    """Boots kernels for one test. Every boot is a fresh QEMU."""
+
+    def __init__(self, grading, item):
+        self.grading = grading
+        self.lab = grading.lab
+        self.symbols = grading.symbols
+        self.machines = []
+        self._base = _log_base(item)
+
+    def boot(self, cmdline="", timeout=DEFAULT_TIMEOUT):
+        """Start QEMU with this kernel command line; returns a Machine.
+
+        timeout is the default limit for each expect()/wait_exit() on it.
+        """
+        g = self.grading
+        n = len(self.machines) + 1
+        base = os.path.join(g.log_dir, self._base + ("" if n == 1 else f".{n}"))
+        os.makedirs(g.log_dir, exist_ok=True)
+        debug_log = base + ".qemu.log"
+        argv = g.argv(cmdline, "cpu_reset", debug_log)
+
+        def explain_reset(machine):
+            return self._explain_reset(machine, cmdline, base, debug_log)
+
+        m = Machine(argv, log_path=base + ".log", stderr_path=base + ".stderr",
+                    reproduce=g.reproduce(cmdline), default_timeout=timeout,
+                    explain_reset=explain_reset, symbols=g.symbols)
+        m.cmdline = cmdline
+        m.debug_log = debug_log
+        self.machines.append(m)
+        return m.start()
+
+    def ktest(self, name, extra_cmdline="", timeout=DEFAULT_TIMEOUT):
+        """Run the in-kernel test `name`; fail unless it reports PASS.
+
+        Also requires the kernel's summary line and a clean exit afterwards,
+        so a test that passes and then breaks the kernel does not count.
+        """
+        cmdline = f"ktest={name} {extra_cmdline}".strip()
+        m = self.boot(cmdline, timeout=timeout)
+        result = m.expect(rf"^KTEST {re.escape(name)}: (PASS|FAIL\b.*|NOT FOUND.*)$",
+                          partial=False).group(1)
+        if result != "PASS":
+            m.drain()
+            m.fail(f"in-kernel test {name}: expected PASS, got:", f"KTEST {name}: {result}")
+        m.expect(r"^KTEST done: 1 passed, 0 failed", partial=False)
+        m.wait_exit(status=1)
+        return m
+
+    def close(self):
+        for m in self.machines:
+            m.close()
+            # The cpu_reset log only matters after a reset; do not litter.
+            if m.status != 0 and os.path.exists(m.debug_log):
+                os.unlink(m.debug_log)
+            if m.stderr_path and os.path.exists(m.stderr_path) and not os.path.getsize(m.stderr_path):
+                os.unlink(m.stderr_path)
+
+    def _explain_reset(self, machine, cmdline, base, debug_log):
+        if not triage.triple_fault_logged(debug_log):
+            return ("QEMU reports a guest reset that is not a triple fault "
+                    "(e.g. a keyboard-controller or ACPI reset).")
+        int_log = base + ".int.log"
+        argv = self.grading.argv(cmdline, "int,cpu_reset", int_log)
+        triage.rerun_for_int_log(argv, machine.sent, int_log, timeout=machine.default_timeout * 2)
+        chain = triage.fault_chain(triage.read_tail(int_log))
+        if not chain:
+            return ("Triple fault. Booting again with `-d int` to find where it happened "
+                    "did not reproduce it, so the faulting RIP is unknown.")
+        return (triage.describe_chain(chain, self.symbols)
+                + f"\n(QEMU exception log: {os.path.relpath(int_log)})")
+
+
+@pytest.fixture
+def ochre(request):
+    """Boot Ochre kernels: ochre.boot(cmdline) -> Machine, ochre.ktest(name)."""
+    grading = request.config.stash[GRADING]
+    if grading is None:
+        pytest.fail("kernel tests need --lab N", pytrace=False)
+    o = Ochre(grading, request.node)
+    request.node.stash[OCHRE] = o
+    yield o
+    o.close()
+
+
+# ---- reports ---------------------------------------------------------------
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """GradeFailures are complete explanations: show them without a Python
+    traceback. Other failures of a test that booted a kernel (a plain assert,
+    the per-test timeout) get the serial tail and reproduce command added."""
+    outcome = yield
+    rep = outcome.get_result()
+    if not rep.failed or call.excinfo is None:
+        return
+    if call.excinfo.errisinstance(GradeFailure):
+        rep.longrepr = str(call.excinfo.value)
+        return
+    o = item.stash.get(OCHRE, None)
+    if o is not None and o.machines:
+        m = o.machines[-1]
+        rep.longrepr = f"{rep.longrepr}\n\n" + m.report("Kernel state when the test failed:")
+
+
+class _ScoreCollector:
+    """Feeds every test report (from this process or from xdist workers)
+    to the scoreboard."""
+
+    def __init__(self, board):
+        self.board = board
+
+    def pytest_runtest_logreport(self, report):
+        self.board.add(report)
+
+
+def pytest_terminal_summary(terminalreporter, config):
+    if _is_worker(config):
+        return
+    lines = config.stash[SCOREBOARD].table()
+    if not lines:
+        return
+    terminalreporter.section("Ochre score")
+    for line in lines:
+        terminalreporter.write_line(line)
+
+
+def pytest_sessionfinish(session):
+    config = session.config
+    path = config.getoption("gradescope")
+    if path and not _is_worker(config):
+        duration = time.monotonic() - config.stash[STARTED]
+        config.stash[SCOREBOARD].gradescope(path, duration)
