@@ -217,7 +217,7 @@ def test_qemu_args_file(tmp_path):
     args = tree.read_qemu_args(str(tmp_path), "/x/ochre.iso")
     assert args == ["-machine", "pc", "-cdrom", "/x/ochre.iso", "-append", "a b"]
     argv = tree.qemu_argv(args, "ktest=a", "cpu_reset", "/tmp/d.log")
-    assert argv[-6:] == ["-icount", "shift=0,sleep=off", "-d", "cpu_reset", "-D", "/tmp/d.log"]
+    assert argv[-6:] == [*tree.ICOUNT_ARGS, "-d", "cpu_reset", "-D", "/tmp/d.log"]
     assert tree.qemu_argv(args + ["-icount", "7"], "", icount=True).count("-icount") == 1
 
 
