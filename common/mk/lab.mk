@@ -24,6 +24,11 @@ KERNEL := $(B)/kernel.elf
 # Retired files: "RETIRES := a b" or "RETIRES += c" lines, paths from TOP.
 RETIRED := $(addprefix $(TOP)/,$(foreach d,$(LABDIRS),\
 	$(shell sed -n 's/^RETIRES *[:+]*= *//p' $(d)/Makefile)))
+# How user programs are packaged: "bundle" (lab 2: all linked into the
+# bootstrap image) until a lab says "USER_MODE := elf" (lab 3: separate ELF
+# files in the initfs image). The last lab that says something wins.
+USER_MODE := $(lastword bundle $(foreach d,$(LABDIRS),\
+	$(shell sed -n 's/^USER_MODE *:*= *//p' $(d)/Makefile)))
 
 # ---- tools -------------------------------------------------------------------
 
@@ -135,6 +140,12 @@ $(B)/uobj/%.asm.o: $(TOP)/%.asm
 	@echo "  NASM  $*.asm (user)"
 	$(Q)$(NASM) -f elf64 -g -F dwarf -MD $(@:.o=.d) -MP $< -o $@
 
+BOOTSTRAP_OBJ := $(patsubst $(TOP)/%,$(B)/uobj/%.o,$(BOOTSTRAP_SRC))
+ULDFLAGS := -nostdlib -z noexecstack -z max-page-size=4096 --no-warn-rwx-segments
+ULIBC := $(filter %crt0.asm.o,$(LIBC_OBJS)) --start-group \
+	$(filter-out %crt0.asm.o,$(LIBC_OBJS)) --end-group
+
+ifeq ($(USER_MODE),bundle)
 # Bundled programs: main renamed to __prog_<name>.
 $(B)/uobj/bundle/%.o: $(filter %.c,$(PROG_SRCS))
 	@mkdir -p $(dir $@)
@@ -155,14 +166,41 @@ $(B)/uobj/progs.c: $(lastword $(LABDIRS))/Makefile $(TOP)/common/mk/lab.mk \
 $(B)/uobj/progs.o: $(B)/uobj/progs.c
 	$(Q)$(CC) $(UCFLAGS) -c $< -o $@
 
-BUNDLE_OBJS := $(patsubst %,$(B)/uobj/bundle/%.o,$(PROG_NAMES)) $(B)/uobj/progs.o
-BOOTSTRAP_OBJ := $(patsubst $(TOP)/%,$(B)/uobj/%.o,$(BOOTSTRAP_SRC))
+BOOTSTRAP_EXTRA := $(patsubst %,$(B)/uobj/bundle/%.o,$(PROG_NAMES)) $(B)/uobj/progs.o
+else
+# Separate programs: each an ELF file in the initfs image under /bin.
+BOOTSTRAP_EXTRA :=
+define prog_rule
+$(B)/prog/$(basename $(notdir $(1))): $(patsubst $(TOP)/%,$(B)/uobj/%.o,$(1)) $(LIBC_OBJS) $(TOP)/common/user/user.ld
+	@mkdir -p $$(dir $$@)
+	$(Q)$(LD) $(ULDFLAGS) -T $(TOP)/common/user/user.ld -o $$@ \
+		$(patsubst $(TOP)/%,$(B)/uobj/%.o,$(1)) $(ULIBC)
+endef
+$(foreach p,$(PROG_SRCS),$(eval $(call prog_rule,$(p))))
 
-$(B)/bootstrap.elf: $(BOOTSTRAP_OBJ) $(BUNDLE_OBJS) $(LIBC_OBJS) $(TOP)/common/user/bootstrap.ld
-	@echo "  LD    bootstrap.elf ($(words $(PROG_NAMES)) programs)"
-	$(Q)$(LD) -nostdlib -z noexecstack --no-warn-rwx-segments \
-		-T $(TOP)/common/user/bootstrap.ld -o $@ \
-		$(filter %crt0.asm.o,$(LIBC_OBJS)) $(BOOTSTRAP_OBJ) $(BUNDLE_OBJS) \
+# initfs holds the programs without debug information (gdb reads build/labN/prog/).
+$(B)/initfs/bin/%: $(B)/prog/%
+	@mkdir -p $(dir $@)
+	$(Q)objcopy --strip-debug $< $@
+
+$(B)/tools/mkinitfs: $(TOP)/common/tools/mkinitfs.c $(TOP)/common/lib/initfs.c \
+		$(TOP)/common/lib/initfs.h $(TOP)/common/include/ochre/initfs.h
+	@mkdir -p $(dir $@)
+	$(Q)$(HOSTCC) -O2 -Wall -Wextra -Werror -I$(TOP)/common/include \
+		-o $@ $(TOP)/common/tools/mkinitfs.c $(TOP)/common/lib/initfs.c
+
+INITFS_FILES := $(addprefix $(B)/initfs/bin/,$(PROG_NAMES))
+$(B)/initfs.img: $(INITFS_FILES) $(B)/tools/mkinitfs
+	@echo "  INITFS $(words $(INITFS_FILES)) programs"
+	$(Q)$(B)/tools/mkinitfs -o $@ $(B)/initfs
+
+MODULES += $(B)/initfs.img:initfs
+endif
+
+$(B)/bootstrap.elf: $(BOOTSTRAP_OBJ) $(BOOTSTRAP_EXTRA) $(LIBC_OBJS) $(TOP)/common/user/bootstrap.ld
+	@echo "  LD    bootstrap.elf"
+	$(Q)$(LD) $(ULDFLAGS) -T $(TOP)/common/user/bootstrap.ld -o $@ \
+		$(filter %crt0.asm.o,$(LIBC_OBJS)) $(BOOTSTRAP_OBJ) $(BOOTSTRAP_EXTRA) \
 		--start-group $(filter-out %crt0.asm.o,$(LIBC_OBJS)) --end-group
 
 $(B)/bootstrap.bin: $(B)/bootstrap.elf
@@ -233,4 +271,5 @@ compile_commands.json:
 	$(Q)$(PYTHON) $(TOP)/common/mk/compile_commands.py $(TOP)/compile_commands.json \
 		"$(CC) $(KCFLAGS)" $(filter %.c,$(KSRCS))
 
--include $(KOBJS:.o=.d) $(LIBC_OBJS:.o=.d) $(BOOTSTRAP_OBJ:.o=.d)
+-include $(KOBJS:.o=.d) $(LIBC_OBJS:.o=.d) $(BOOTSTRAP_OBJ:.o=.d) \
+	$(patsubst $(TOP)/%,$(B)/uobj/%.d,$(PROG_SRCS))

@@ -103,6 +103,14 @@ struct context *context_find(int pid)
 	return NULL;
 }
 
+/* The i-th slot of the context table (for listings), or NULL if unused. */
+struct context *context_at(int i)
+{
+	if (i < 0 || i >= NCONTEXT || table[i].state == CTX_UNUSED)
+		return NULL;
+	return &table[i];
+}
+
 int context_count(void)
 {
 	return live;

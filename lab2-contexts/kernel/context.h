@@ -68,6 +68,7 @@ struct context {
 	int exit_status;		/* waitpid status once ZOMBIE */
 
 	struct filetable *files;	/* lab 3 */
+	char *cwd;			/* lab 3: kernel cwd (lab 5 moves it) */
 };
 
 /* The context running now. */
@@ -78,6 +79,7 @@ struct context *context_alloc(const char *name);	/* kernel stack, pid */
 void context_free(struct context *c);			/* after it is reaped */
 struct context *context_find(int pid);
 int context_count(void);
+struct context *context_at(int i);		/* NULL if slot i is free */
 void context_set_name(struct context *c, const char *name);
 
 /*

@@ -33,7 +33,8 @@ enum scheme_opcode {
 	SCHEME_OPEN = 1,	/* args: flags, mode; payload: path -> new id */
 	SCHEME_CLOSE,		/* id */
 	SCHEME_READ,		/* id; args: len, offset -> bytes */
-	SCHEME_WRITE,		/* id; args: offset; payload: data -> bytes */
+	SCHEME_WRITE,		/* id; args: offset, open flags (O_APPEND);
+				   payload: data -> bytes */
 	SCHEME_SEEK,		/* id; args: offset, whence, cur -> new offset */
 	SCHEME_FSTAT,		/* id -> payload struct ochre_stat */
 	SCHEME_FPATH,		/* id; args: len -> payload path */

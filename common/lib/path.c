@@ -1,0 +1,135 @@
+/* Path canonicalization; see path.h. Pure C: kernel, libc and host tests. */
+#include "path.h"
+#include "string.h"
+#include <ochre/errno.h>
+
+bool path_scheme_name_ok(const char *name, size_t len)
+{
+	if (len == 0 || len > PATH_SCHEME_MAX)
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		char c = name[i];
+		if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+		      c == '_' || c == '.' || c == '-'))
+			return false;
+	}
+	return true;
+}
+
+/* Where the scheme's ':' is, if path starts with "name:" (before any '/'). */
+static const char *find_colon(const char *path)
+{
+	for (const char *p = path; *p && *p != '/'; p++)
+		if (*p == ':')
+			return p;
+	return NULL;
+}
+
+struct out {
+	char *buf;
+	size_t size;
+	size_t len;
+	size_t root;	/* length of "scheme:/" - never popped by ".." */
+	bool overflow;
+};
+
+static void put(struct out *o, const char *s, size_t n)
+{
+	if (o->len + n + 1 > o->size) {
+		o->overflow = true;
+		return;
+	}
+	memcpy(o->buf + o->len, s, n);
+	o->len += n;
+	o->buf[o->len] = '\0';
+}
+
+/* Appends the components of a "/"-separated path, resolving . and .. */
+static void add_components(struct out *o, const char *p)
+{
+	while (*p) {
+		while (*p == '/')
+			p++;
+		const char *start = p;
+		while (*p && *p != '/')
+			p++;
+		size_t n = (size_t)(p - start);
+		if (n == 0 || (n == 1 && start[0] == '.'))
+			continue;
+		if (n == 2 && start[0] == '.' && start[1] == '.') {
+			while (o->len > o->root && o->buf[o->len - 1] != '/')
+				o->len--;	/* drop the last component */
+			if (o->len > o->root)
+				o->len--;	/* and its slash */
+			o->buf[o->len] = '\0';
+			continue;
+		}
+		if (o->len > o->root)
+			put(o, "/", 1);
+		put(o, start, n);
+	}
+}
+
+int path_canon(const char *cwd, const char *path, char *out, size_t size)
+{
+	struct out o = { out, size, 0, 0, false };
+	if (!path[0])
+		return -ENOENT;
+	if (size == 0)
+		return -ENAMETOOLONG;
+	out[0] = '\0';
+	const char *colon = find_colon(path);
+	const char *rest;
+	if (colon) {
+		size_t n = (size_t)(colon - path);
+		if (!path_scheme_name_ok(path, n))
+			return -EINVAL;
+		put(&o, path, n + 1);
+		rest = colon + 1;
+	} else {
+		if (!cwd || !path_is_canonical(cwd))
+			return -EINVAL;
+		size_t n = path_scheme_len(cwd);
+		put(&o, cwd, n + 1);
+		o.root = o.len + 1;
+		put(&o, "/", 1);
+		if (path[0] != '/')	/* "/x": absolute in the cwd's scheme */
+			add_components(&o, cwd + n + 1);
+		rest = path;
+	}
+	o.root = path_scheme_len(out) + 2;
+	if (o.len < o.root)
+		put(&o, "/", 1);
+	add_components(&o, rest);
+	if (o.overflow)
+		return -ENAMETOOLONG;
+	return (int)o.len;
+}
+
+size_t path_scheme_len(const char *canon)
+{
+	const char *colon = strchr(canon, ':');
+	return colon ? (size_t)(colon - canon) : 0;
+}
+
+bool path_is_canonical(const char *path)
+{
+	const char *colon = find_colon(path);
+	if (!colon || !path_scheme_name_ok(path, (size_t)(colon - path)))
+		return false;
+	const char *p = colon + 1;
+	if (*p != '/')
+		return false;
+	if (p[1] == '\0')
+		return true;			/* "scheme:/" */
+	while (*p == '/') {
+		const char *start = ++p;
+		while (*p && *p != '/')
+			p++;
+		size_t n = (size_t)(p - start);
+		if (n == 0 || (n == 1 && start[0] == '.') ||
+		    (n == 2 && start[0] == '.' && start[1] == '.'))
+			return false;		/* "//", "/.", "/..", trailing "/" */
+	}
+	return *p == '\0';
+}

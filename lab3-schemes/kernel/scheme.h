@@ -1,0 +1,65 @@
+/*
+ * Schemes (lab 3): every path is "scheme:/path", and the scheme decides what
+ * the path means. Kernel schemes (debug:, pipe:, null:, zero:, initfs:,
+ * sys:) register with KERNEL_SCHEME; user-space daemons register at run
+ * time by opening ":name" (user_scheme.c).
+ *
+ * Operations a scheme does not support are left NULL; the syscall layer
+ * then answers -EINVAL (read/write: -EBADF as POSIX does for a wrong mode).
+ */
+#ifndef OCHRE_SCHEME_KERNEL_H
+#define OCHRE_SCHEME_KERNEL_H
+
+#include "types.h"
+#include "file.h"
+#include <ochre/scheme.h>
+
+struct scheme;
+
+struct scheme_ops {
+	/* path is the part after "name:", always starting with '/' */
+	int (*open)(struct scheme *s, const char *path, int flags, int mode,
+		    struct file *f);
+	int64_t (*read)(struct file *f, struct iobuf *b, uint64_t off);
+	int64_t (*write)(struct file *f, struct iobuf *b, uint64_t off);
+	int64_t (*seek)(struct file *f, int64_t off, int whence);
+	int (*fstat)(struct file *f, struct ochre_stat *st);
+	/* fills b with dirents from *index on; advances *index */
+	int64_t (*getdents)(struct file *f, struct iobuf *b, uint64_t *index);
+	int (*unlink)(struct scheme *s, const char *path);
+	int (*mkdir)(struct scheme *s, const char *path, int mode);
+	int (*rmdir)(struct scheme *s, const char *path);
+	int (*fsync)(struct file *f);
+	int (*ftruncate)(struct file *f, uint64_t len);
+	void (*close)(struct file *f);
+};
+
+struct scheme {
+	char name[SCHEME_NAME_MAX];
+	const struct scheme_ops *ops;
+	void *priv;
+	int refs;		/* open files + the registration */
+	bool dead;		/* daemon gone: every operation fails with EIO */
+};
+
+struct kernel_scheme {
+	struct scheme *scheme;
+};
+#define KERNEL_SCHEME(var)                                               \
+	static const struct kernel_scheme __kscheme_##var __used         \
+		__section(".schemes") __aligned(8) = { &var }
+
+struct scheme *scheme_find(const char *name, size_t len);	/* +1 ref */
+int scheme_register(struct scheme *s);		/* -EEXIST if taken */
+void scheme_unregister(struct scheme *s);
+void scheme_get(struct scheme *s);
+void scheme_put(struct scheme *s);
+
+/* Canonicalizes a user path against the cwd (cwd.c; lab 5 retires it). */
+int path_resolve(const char *in, char *out, size_t size);
+
+/* Helper for kernel schemes with fixed content: dirents into an iobuf. */
+int64_t dirent_put(struct iobuf *b, size_t off, uint64_t ino, uint8_t type,
+		   const char *name, size_t name_len);
+
+#endif
