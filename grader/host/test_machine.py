@@ -107,7 +107,7 @@ def test_exit_while_waiting_is_reported_at_once(machine):
     with pytest.raises(GradeFailure) as e:
         m.expect("never")
     assert time.monotonic() - start < 10
-    assert "kernel exited with status 3 (kernel exit code 1: a ktest failed)" in str(e.value)
+    assert "kernel exited with status 3 (kernel exit code 1: a test failed" in str(e.value)
 
 
 def test_timeout_message(machine):

@@ -41,7 +41,7 @@ _CODE_LINE_RE = re.compile(r"^\s*(RIP\b|#\d+\s)")
 # triple fault makes QEMU exit with 0.
 KERNEL_EXIT_CODES = {
     0: "clean poweroff / all ktests passed",
-    1: "a ktest failed",
+    1: "a test failed (a KTEST, or the first process exited non-zero)",
     2: "kernel panic",
     4: "usage error, e.g. unknown ktest",
 }

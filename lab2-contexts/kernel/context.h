@@ -99,9 +99,8 @@ void context_run_exit_hooks(struct context *c);
 
 /* switch.asm: saves callee-saved registers and rsp in *old_rsp, loads new. */
 void switch_to(uint64_t *old_rsp, uint64_t new_rsp);
-/* Where a new context starts: returns to user space through its trapframe. */
-void context_first_return(void);
-/* Prepares c's kernel stack so that switching to it runs context_first_return. */
+/* Prepares c's kernel stack so that the first switch to it "returns" into
+ * trap_return, which takes it to user mode with the registers in c->tf. */
 void context_prepare_first_switch(struct context *c);
 
 /* sched.c */
@@ -122,6 +121,5 @@ int sleep_until(uint64_t tick);		/* 0, or -EINTR */
 /* proc.c */
 void do_exit(int status) __noreturn;	/* status in waitpid encoding */
 void context_kill(struct context *c, int sig);
-void return_to_user_checks(struct trapframe *tf);
 
 #endif

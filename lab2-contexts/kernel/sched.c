@@ -98,8 +98,11 @@ void schedule(void)
 void yield(void)
 {
 	/* BEGIN LAB2 SOLUTION: §4.3 yield */
-	if (!runq_head)		/* nobody else wants the CPU */
+	if (!runq_head) {	/* nobody else wants the CPU: a new slice */
+		need_resched = false;
+		cur->slice = SLICE_TICKS;
 		return;
+	}
 	sched_make_runnable(cur);
 	schedule();
 	/* END LAB2 SOLUTION */
