@@ -21,7 +21,7 @@ GRADED := $(foreach l,$(LABS),$(if $(wildcard grader/test_lab$(shell echo $(l) |
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 
 .PHONY: all run test grade grade-all host-test handout handout-check deps \
-	clang bench clean help
+	clang bench clean help compile_commands.json
 
 all: deps
 	@for l in $(LABS); do $(MAKE) --no-print-directory -j$(JOBS) -C $$l || exit 1; done
@@ -60,12 +60,17 @@ handout-check: deps
 test: deps
 	@start=$$(date +%s); \
 	$(MAKE) --no-print-directory host-test && \
+	{ ! command -v clang >/dev/null || $(MAKE) --no-print-directory clang; } && \
 	$(MAKE) --no-print-directory grade-all && \
 	$(MAKE) --no-print-directory handout-check && \
 	echo "make test: all passed in $$(( $$(date +%s) - start )) s"
 
 bench: deps
 	@$(MAKE) --no-print-directory -j$(JOBS) -C $(LATEST) bench
+
+# For editors (clangd): the compile commands of the most complete lab.
+compile_commands.json:
+	@$(MAKE) --no-print-directory -C $(LATEST) compile_commands.json
 
 clang:
 	@for l in $(LABS); do \
