@@ -30,8 +30,9 @@ def run_user(ochre, prog, timeout=60):
 @pytest.mark.points(2)
 def test_first_process(ochre):
     """The kernel loads bootstrap, runs it in ring 3 as pid 1, and the
-    default init forks three children, sleeps and waits for them."""
-    m = ochre.boot("")
+    process demo (lab 2's default init) forks three children, sleeps and
+    waits for them."""
+    m = ochre.boot("init=procdemo")
     m.expect(r"^init: Ochre lab 2", partial=False)
     for n in range(3):
         m.expect(rf"^init: pid \d+ exited with status {n}$", partial=False)

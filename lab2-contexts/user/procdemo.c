@@ -1,6 +1,8 @@
 /*
- * Lab 2's init: a short demonstration of processes, then power off.
- * Boot another program with `make qemu CMDLINE='init=forktree'`.
+ * A short demonstration of processes: three children print and sleep, the
+ * parent waits for them. In lab 2 it is also what "init" runs (there is no
+ * shell before lab 3). Boot another program with
+ * `make qemu CMDLINE='init=forktree'`.
  */
 #include <stdio.h>
 #include <sys/wait.h>
