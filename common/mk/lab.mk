@@ -50,7 +50,7 @@ KSRCS := $(filter-out $(RETIRED),\
 	$(foreach d,$(KSRCDIRS),$(wildcard $(d)/*.c $(d)/*.asm)))
 KOBJS := $(patsubst $(TOP)/%,$(B)/obj/%.o,$(KSRCS))
 
-KINCLUDES := -I$(TOP)/common/kernel -I$(TOP)/common/include \
+KINCLUDES := -I$(TOP)/common/kernel -I$(TOP)/common/include -I$(TOP)/common/lib \
 	$(addprefix -I,$(addsuffix /kernel,$(LABDIRS)))
 
 WARNINGS := -Wall -Wextra -Werror -Wno-unused-parameter -Wstrict-prototypes \

@@ -1,5 +1,5 @@
 /*
- * Host test of common/lib/path.c: a table of cwd + path -> expected
+ * Host test of lab3-schemes/kernel/path.c: a table of cwd + path -> expected
  * canonical path or error. Built with ASan/UBSan by test_path.py.
  */
 #include <stdio.h>

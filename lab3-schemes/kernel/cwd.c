@@ -10,7 +10,7 @@
 #include "scheme.h"
 #include "syscall.h"
 #include "usercopy.h"
-#include "../../common/lib/path.h"
+#include "path.h"
 
 #define DEFAULT_CWD	"initfs:/"
 

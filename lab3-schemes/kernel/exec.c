@@ -66,7 +66,7 @@ static int copy_strings(uintptr_t uvec, struct strvec *v, size_t *budget)
 }
 
 /* Reads a whole file into a kernel buffer. */
-static int read_file(const char *path, uint8_t **data, size_t *size)
+static __unused int read_file(const char *path, uint8_t **data, size_t *size)
 {
 	struct file *f;
 	int err = kernel_open(path, O_RDONLY, &f);
@@ -116,15 +116,17 @@ static int read_file(const char *path, uint8_t **data, size_t *size)
 	return 0;
 }
 
-/* BEGIN LAB3 SOLUTION: §7.1 loading segments */
-static uint64_t segment_pte_flags(uint32_t pf)
+/* Given: page-table flags for an ELF segment's p_flags (W^X holds). */
+static __unused uint64_t segment_pte_flags(uint32_t pf)
 {
 	return (pf & ELF_PF_W ? PTE_W : 0) | (pf & ELF_PF_X ? 0 : PTE_NX);
 }
 
-static int load_segments(struct addrspace *as, const uint8_t *data,
-			 const struct elf_image *img)
+/* Maps every segment of img into as, with its bytes from data. */
+static __unused int load_segments(struct addrspace *as, const uint8_t *data,
+				  const struct elf_image *img)
 {
+	/* BEGIN LAB3 SOLUTION: §7.1 load_segments */
 	for (int i = 0; i < img->nsegments; i++) {
 		const struct elf_segment *s = &img->seg[i];
 		uintptr_t start = ALIGN_DOWN(s->vaddr, PAGE_SIZE);
@@ -141,10 +143,10 @@ static int load_segments(struct addrspace *as, const uint8_t *data,
 			return err;	/* the bss is zero: fresh frames are */
 	}
 	return 0;
+	/* END LAB3 SOLUTION */
+	/* STARTER: return -ENOSYS; */
 }
-/* END LAB3 SOLUTION */
 
-/* BEGIN LAB3 SOLUTION: §7.2 the initial stack */
 
 /*
  * The System V initial stack, from the top down:
@@ -156,9 +158,11 @@ static int load_segments(struct addrspace *as, const uint8_t *data,
  *   argv[0..n-1], NULL
  *   argc                      <- rsp, 16-byte aligned
  */
-static int build_stack(struct addrspace *as, const struct strvec *argv,
-		       const struct strvec *envp, uint64_t entry, uint64_t *rsp)
+static __unused int build_stack(struct addrspace *as, const struct strvec *argv,
+				const struct strvec *envp, uint64_t entry,
+				uint64_t *rsp)
 {
+	/* BEGIN LAB3 SOLUTION: §7.2 build_stack */
 	uintptr_t top = USER_STACK_TOP;
 	int err = addrspace_map_anon(as, top - USER_STACK_PAGES * PAGE_SIZE,
 				     USER_STACK_PAGES * PAGE_SIZE, PTE_W | PTE_NX);
@@ -198,10 +202,11 @@ static int build_stack(struct addrspace *as, const struct strvec *argv,
 	kfree(w);
 	*rsp = sp;
 	return err;
+	/* END LAB3 SOLUTION */
+	/* STARTER: return -ENOSYS; */
 }
-/* END LAB3 SOLUTION */
 
-static void set_name_from_path(const char *path)
+static __unused void set_name_from_path(const char *path)
 {
 	const char *slash = strrchr(path, '/');
 	const char *colon = strrchr(path, ':');
@@ -213,14 +218,7 @@ static int64_t sys_execve(uint64_t upath, uint64_t uargv, uint64_t uenvp)
 {
 	char raw[OCHRE_PATH_MAX], path[OCHRE_PATH_MAX];
 	struct strvec argv = { 0 }, envp = { 0 };
-	struct addrspace *as = NULL;
-	uint8_t *data = NULL;
-	size_t size = 0, budget = ARG_BYTES_MAX;
-	struct elf_image img;
-	uint64_t rsp = 0;
-	const char *why = NULL;
-	/* Programs live below the mmap area; page 0 stays unmapped. */
-	const struct elf_limits limits = { USER_MIN, MMAP_BASE, EXEC_MEM_MAX };
+	size_t budget = ARG_BYTES_MAX;
 
 	int err = copyinstr(raw, upath, sizeof(raw));
 	if (err >= 0)
@@ -230,6 +228,14 @@ static int64_t sys_execve(uint64_t upath, uint64_t uargv, uint64_t uenvp)
 	if (err >= 0)
 		err = copy_strings(uenvp, &envp, &budget);
 	/* BEGIN LAB3 SOLUTION: §7.3 sys_execve */
+	struct addrspace *as = NULL;
+	uint8_t *data = NULL;
+	size_t size = 0;
+	struct elf_image img;
+	uint64_t rsp = 0;
+	const char *why = NULL;
+	/* Programs live below the mmap area; page 0 stays unmapped. */
+	const struct elf_limits limits = { USER_MIN, MMAP_BASE, EXEC_MEM_MAX };
 	if (err >= 0)
 		err = read_file(path, &data, &size);
 	if (err >= 0)
@@ -266,6 +272,6 @@ static int64_t sys_execve(uint64_t upath, uint64_t uargv, uint64_t uenvp)
 	};
 	return 0;
 	/* END LAB3 SOLUTION */
-	/* STARTER: return -ENOSYS; */
+	/* STARTER: kfree(argv.buf); kfree(envp.buf); return -ENOSYS; */
 }
 SYSCALL(SYS_EXECVE, sys_execve);

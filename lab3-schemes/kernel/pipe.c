@@ -33,8 +33,8 @@ static __unused bool is_writer(struct file *f)
 
 static int64_t pipe_read(struct file *f, struct iobuf *b, uint64_t off)
 {
-	struct pipe *p = f->priv;
 	/* BEGIN LAB3 SOLUTION: §5 pipe_read */
+	struct pipe *p = f->priv;
 	while (p->rpos == p->wpos) {
 		if (p->writers == 0 || b->len == 0)
 			return 0;
@@ -63,8 +63,8 @@ static int64_t pipe_read(struct file *f, struct iobuf *b, uint64_t off)
 
 static int64_t pipe_write(struct file *f, struct iobuf *b, uint64_t off)
 {
-	struct pipe *p = f->priv;
 	/* BEGIN LAB3 SOLUTION: §5 pipe_write */
+	struct pipe *p = f->priv;
 	size_t n = 0;
 	while (n < b->len) {
 		if (p->readers == 0)
@@ -94,8 +94,8 @@ static int64_t pipe_write(struct file *f, struct iobuf *b, uint64_t off)
 
 static void pipe_close(struct file *f)
 {
-	struct pipe *p = f->priv;
 	/* BEGIN LAB3 SOLUTION: §5 pipe_close */
+	struct pipe *p = f->priv;
 	if (is_writer(f))
 		p->writers--;
 	else

@@ -21,7 +21,7 @@
 #include "heap.h"
 #include "scheme.h"
 #include "usercopy.h"
-#include "../../common/lib/path.h"
+#include "path.h"
 
 struct request {
 	struct scheme_sqe sqe;
@@ -43,7 +43,7 @@ struct uscheme {
 	uint64_t next_user_data;
 };
 
-static void list_append(struct request **head, struct request *r)
+static __unused void list_append(struct request **head, struct request *r)
 {
 	r->next = NULL;
 	while (*head)
@@ -51,7 +51,7 @@ static void list_append(struct request **head, struct request *r)
 	*head = r;
 }
 
-static bool list_remove(struct request **head, struct request *r)
+static __unused bool list_remove(struct request **head, struct request *r)
 {
 	for (; *head; head = &(*head)->next) {
 		if (*head == r) {
@@ -62,14 +62,12 @@ static bool list_remove(struct request **head, struct request *r)
 	return false;
 }
 
-static void complete(struct request *r, int64_t result)
+static __unused void complete(struct request *r, int64_t result)
 {
 	r->done = true;
 	r->result = result;
 	wakeup(&r->wait);
 }
-
-/* BEGIN LAB3 SOLUTION: §6.1 call */
 
 /*
  * Sends one request to the daemon of s and waits for its answer. The reply
@@ -78,6 +76,7 @@ static void complete(struct request *r, int64_t result)
  */
 static int64_t call(struct scheme *s, struct request *r)
 {
+	/* BEGIN LAB3 SOLUTION: §6.1 call */
 	struct uscheme *us = s->priv;
 	if (s->dead)
 		return -EIO;
@@ -96,9 +95,9 @@ static int64_t call(struct scheme *s, struct request *r)
 		}
 	}
 	return r->result;
+	/* END LAB3 SOLUTION */
+	/* STARTER: return -EIO; */
 }
-
-/* END LAB3 SOLUTION */
 
 static int64_t simple_call(struct file *f, uint16_t op, uint64_t a0, uint64_t a1)
 {
@@ -252,9 +251,10 @@ static const struct scheme_ops user_scheme_ops = {
 
 /* ---- the daemon side: the file returned by open(":name") ---- */
 
-/* BEGIN LAB3 SOLUTION: §6.2 the daemon's read */
+/* The daemon reads the next request: its sqe, then its payload. */
 static int64_t ctl_read(struct file *f, struct iobuf *b, uint64_t off)
 {
+	/* BEGIN LAB3 SOLUTION: §6.2 ctl_read */
 	struct scheme *s = f->priv;
 	struct uscheme *us = s->priv;
 	while (!us->pending) {
@@ -274,12 +274,11 @@ static int64_t ctl_read(struct file *f, struct iobuf *b, uint64_t off)
 	list_remove(&us->pending, r);
 	list_append(&us->inflight, r);
 	return (int64_t)total;
+	/* END LAB3 SOLUTION */
+	/* STARTER: return -ENOSYS; */
 }
-/* END LAB3 SOLUTION */
 
-/* BEGIN LAB3 SOLUTION: §6.3 checking a reply */
-
-static bool memchr_nul(const uint8_t *p, size_t n)
+static __unused bool memchr_nul(const uint8_t *p, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
 		if (p[i] == 0)
@@ -288,7 +287,7 @@ static bool memchr_nul(const uint8_t *p, size_t n)
 }
 
 /* Are the dirents a daemon sent well formed? Clients trust what we pass. */
-static bool dirents_ok(const uint8_t *buf, size_t len)
+static __unused bool dirents_ok(const uint8_t *buf, size_t len)
 {
 	size_t off = 0;
 	while (off < len) {
@@ -308,8 +307,9 @@ static bool dirents_ok(const uint8_t *buf, size_t len)
 }
 
 /* Does the reply make sense for the request it answers? */
-static bool reply_ok(const struct request *r, const struct scheme_cqe *c)
+static __unused bool reply_ok(const struct request *r, const struct scheme_cqe *c)
 {
+	/* BEGIN LAB3 SOLUTION: §6.3 reply_ok */
 	int64_t res = c->result;
 	if (res < 0)
 		return res >= -4095 && c->payload_len == 0;
@@ -328,10 +328,14 @@ static bool reply_ok(const struct request *r, const struct scheme_cqe *c)
 	default:
 		return res == 0 && c->payload_len == 0;
 	}
+	/* END LAB3 SOLUTION */
+	/* STARTER: return false; */
 }
 
+/* The daemon answers a request: a cqe, then its payload. */
 static int64_t ctl_write(struct file *f, struct iobuf *b, uint64_t off)
 {
+	/* BEGIN LAB3 SOLUTION: §6.3 ctl_write */
 	struct scheme *s = f->priv;
 	struct uscheme *us = s->priv;
 	struct scheme_cqe c;
@@ -361,16 +365,16 @@ static int64_t ctl_write(struct file *f, struct iobuf *b, uint64_t off)
 	r->cqe_flags = c.flags;
 	complete(r, c.result);
 	return (int64_t)b->len;
+	/* END LAB3 SOLUTION */
+	/* STARTER: return -ENOSYS; */
 }
-
-/* END LAB3 SOLUTION */
 
 /* The daemon closed its scheme fd (or died): the scheme is gone. */
 static void ctl_close(struct file *f)
 {
 	struct scheme *s = f->priv;
-	struct uscheme *us = s->priv;
 	/* BEGIN LAB3 SOLUTION: §6.4 daemon death */
+	struct uscheme *us = s->priv;
 	s->dead = true;
 	scheme_unregister(s);
 	while (us->pending) {

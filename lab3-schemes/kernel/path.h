@@ -8,7 +8,8 @@
  *   "ramfs:"                           -> "ramfs:/"
  *   "ramfs:/a/../../b"                 -> "ramfs:/b"   (.. stops at the root)
  *
- * The kernel does this in lab 3; lab 5 moves it to libc (shared code).
+ * The kernel does this in lab 3 (this file); lab 5 retires it when libc
+ * takes over (the seed's "userspace path canonicalization").
  */
 #ifndef OCHRE_PATH_H
 #define OCHRE_PATH_H

@@ -1,4 +1,7 @@
-/* Path canonicalization; see path.h. Pure C: kernel, libc and host tests. */
+/*
+ * Lab 3: path canonicalization; see path.h. HANDOUT.md §4.
+ * Pure C, so the host tests (grader/host/test_path.py) can run it too.
+ */
 #include "path.h"
 #include "string.h"
 #include <ochre/errno.h>
@@ -25,6 +28,7 @@ static const char *find_colon(const char *path)
 	return NULL;
 }
 
+/* BEGIN LAB3 SOLUTION: §4 canonical paths */
 struct out {
 	char *buf;
 	size_t size;
@@ -70,8 +74,11 @@ static void add_components(struct out *o, const char *p)
 	}
 }
 
+/* END LAB3 SOLUTION */
+
 int path_canon(const char *cwd, const char *path, char *out, size_t size)
 {
+	/* BEGIN LAB3 SOLUTION: §4 path_canon */
 	struct out o = { out, size, 0, 0, false };
 	if (!path[0])
 		return -ENOENT;
@@ -104,6 +111,8 @@ int path_canon(const char *cwd, const char *path, char *out, size_t size)
 	if (o.overflow)
 		return -ENAMETOOLONG;
 	return (int)o.len;
+	/* END LAB3 SOLUTION */
+	/* STARTER: return -ENOSYS; */
 }
 
 size_t path_scheme_len(const char *canon)
