@@ -21,3 +21,33 @@ uint64_t clock_ns(void);	/* nanoseconds since boot */
 int meminfo(struct ochre_meminfo *mi);
 
 #endif
+
+/* lab 3: files and schemes (lab3-schemes/libc/files.c) */
+typedef long off_t;
+#define STDIN_FILENO	0
+#define STDOUT_FILENO	1
+#define STDERR_FILENO	2
+ssize_t read(int fd, void *buf, size_t n);
+int close(int fd);
+off_t lseek(int fd, off_t off, int whence);
+int dup(int fd);
+int dup2(int oldfd, int newfd);
+int pipe(int fds[2]);
+int unlink(const char *path);
+int rmdir(const char *path);
+int chdir(const char *path);
+char *getcwd(char *buf, size_t size);	/* NULL and errno ERANGE if small */
+int execve(const char *path, char *const argv[], char *const envp[]);
+int execv(const char *path, char *const argv[]);	/* with environ */
+int fsync(int fd);
+int ftruncate(int fd, off_t len);
+/* Ochre: the canonical "scheme:/path" of fd; returns its full length
+ * (copies at most len bytes, NUL-terminated if there is room). */
+ssize_t fpath(int fd, char *buf, size_t len);
+int isatty(int fd);			/* is fd the console (debug:)? */
+/* Reads one line (with its '\n') into buf, NUL-terminated; returns its
+ * length, 0 at end of file, -1 on error. On the console it echoes and
+ * does line editing (backspace, Ctrl-U, Ctrl-C, Ctrl-D). */
+ssize_t readline(int fd, char *buf, size_t n);
+/* Writes all n bytes (retrying short writes); -1 on error. */
+ssize_t write_all(int fd, const void *buf, size_t n);
