@@ -491,7 +491,7 @@ int initfs_validate(const void *img, size_t len, unsigned flags,
 
 	if (!diag)
 		diag = &ignored;
-	bad(diag, INITFS_E_OK, 0, INITFS_NO_INODE, "valid");
+	*diag = (struct initfs_diag){ INITFS_E_OK, INITFS_NO_INODE, 0, "valid" };
 	memset(fs, 0, sizeof(*fs));
 
 	err = check_header(img, len, &h, diag);

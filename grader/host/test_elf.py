@@ -497,7 +497,6 @@ MUTATIONS = {
     "no_overlap_check": ("if (shares_page(&s, &img->seg[i]))", "if (0)"),
     "entry_not_checked": ("if (!entry_is_executable(img))", "if (0)"),
     "no_user_range_check": ('return NOEXEC("segment outside user space");', "(void)0;"),
-    "no_min_check": ("s.vaddr < lim->user_min ||", "0 ||"),
 }
 
 
