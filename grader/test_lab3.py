@@ -107,3 +107,18 @@ def test_shell(ochre):
     m.sendline("exit")
     m.expect(r"^ochre: init exited with status 0", partial=False)
     m.wait_exit(status=1)
+
+
+def test_damaged_initfs(ochre):
+    """(No points: given code.) A damaged initfs image is refused at boot
+    with a clear message, and the system still comes up: bootstrap's rescue
+    shell can read the kernel's schemes."""
+    m = ochre.boot("initfs_corrupt=0x100", timeout=60)
+    m.expect(r"^initfs: image rejected \(crc: ", partial=False)
+    m.expect(r"rescue> $")
+    m.sendline("cat sys:/uname")
+    m.expect(r"^Ochre lab\d-\S+ x86_64$", partial=False)
+    m.expect(r"rescue> $")
+    m.sendline("exit 0")
+    m.expect(r"^ochre: init exited with status 0", partial=False)
+    m.wait_exit(status=1)

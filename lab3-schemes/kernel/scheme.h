@@ -31,6 +31,7 @@ struct scheme_ops {
 	int (*rmdir)(struct scheme *s, const char *path);
 	int (*fsync)(struct file *f);
 	int (*ftruncate)(struct file *f, uint64_t len);
+	int64_t (*call)(struct file *f, const uint64_t args[6]);
 	void (*close)(struct file *f);
 };
 

@@ -236,6 +236,13 @@ static int us_ftruncate(struct file *f, uint64_t len)
 	return (int)simple_call(f, SCHEME_FTRUNCATE, len, 0);
 }
 
+static int64_t us_call(struct file *f, const uint64_t args[6])
+{
+	struct request r = { .sqe = { .opcode = SCHEME_CALL, .id = f->id } };
+	memcpy(r.sqe.args, args, sizeof(r.sqe.args));
+	return call(f->scheme, &r);
+}
+
 static void us_close(struct file *f)
 {
 	if (!f->scheme->dead)
@@ -246,7 +253,7 @@ static const struct scheme_ops user_scheme_ops = {
 	.open = us_open, .read = us_read, .write = us_write, .seek = us_seek,
 	.fstat = us_fstat, .getdents = us_getdents, .unlink = us_unlink,
 	.mkdir = us_mkdir, .rmdir = us_rmdir, .fsync = us_fsync,
-	.ftruncate = us_ftruncate, .close = us_close,
+	.ftruncate = us_ftruncate, .call = us_call, .close = us_close,
 };
 
 /* ---- the daemon side: the file returned by open(":name") ---- */
@@ -316,6 +323,7 @@ static __unused bool reply_ok(const struct request *r, const struct scheme_cqe *
 	switch (r->sqe.opcode) {
 	case SCHEME_OPEN:
 	case SCHEME_SEEK:
+	case SCHEME_CALL:
 		return c->payload_len == 0;
 	case SCHEME_READ:
 	case SCHEME_GETDENTS:

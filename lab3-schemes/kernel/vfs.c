@@ -343,3 +343,23 @@ static int64_t sys_ftruncate(uint64_t fd, uint64_t len)
 					 : -EINVAL;
 }
 SYSCALL(SYS_FTRUNCATE, sys_ftruncate);
+
+/* call(fd, args[6]): a request only the scheme understands (SCHEME_CALL). */
+static int64_t sys_call(uint64_t fd, uint64_t uargs)
+{
+	uint64_t args[6];
+	struct file *f = fd_get((int)fd);
+	if (!f)
+		return -EBADF;
+	if (copyin(args, uargs, sizeof(args)) != 0)
+		return -EFAULT;
+	if (f->scheme->dead)
+		return -EIO;
+	if (!f->scheme->ops->call)
+		return -EINVAL;
+	file_get(f);
+	int64_t r = f->scheme->ops->call(f, args);
+	file_put(f);
+	return r;
+}
+SYSCALL(SYS_CALL, sys_call);

@@ -355,7 +355,7 @@ int main(int argc, char **argv, char **envp)
 
 	round_trip();
 	pid_t ramfs = scheme_spawn("initfs:/bin/ramfs", ramfs_argv, "ramfs");
-	CHECK(ramfs > 0);
+	CHECK(ramfs > 0 || errno == EEXIST);	/* EEXIST: init's, from sh */
 	bad_programs();
 	bad_calls();
 
@@ -364,7 +364,9 @@ int main(int argc, char **argv, char **envp)
 	char magic[4];
 	CHECK_EQ(read(keep, magic, 4), 4);
 	CHECK(memcmp(magic, ELF_MAGIC, 4) == 0);
-	CHECK_EQ(kill(ramfs, SIGKILL), 0);
-	CHECK_EQ(waitpid(ramfs, NULL, 0), ramfs);
+	if (ramfs > 0) {
+		CHECK_EQ(kill(ramfs, SIGKILL), 0);
+		CHECK_EQ(waitpid(ramfs, NULL, 0), ramfs);
+	}
 	utest_ok();
 }

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 static char buf[8192];
+static int own_ramfs;		/* we started it (not init's, from sh) */
 
 /* Reads a whole small file into buf; returns its length. */
 static ssize_t slurp(const char *path)
@@ -280,7 +281,9 @@ static void test_ramfs_dirs(void)
 	CHECK_ERR(rmdir("ramfs:/t"), ENOENT);
 	CHECK_ERR(stat("ramfs:/t", &st), ENOENT);
 
-	/* The root is empty again. */
+	/* The root is empty again (when the daemon is ours alone). */
+	if (!own_ramfs)
+		return;
 	DIR *d = opendir("ramfs:/");
 	CHECK(d != NULL);
 	CHECK(readdir(d) == NULL);
@@ -321,12 +324,15 @@ int main(void)
 	utest_begin("fstest");
 	test_initfs();
 	pid_t ramfs = scheme_spawn("initfs:/bin/ramfs", ramfs_argv, "ramfs");
-	CHECK(ramfs > 0);
+	CHECK(ramfs > 0 || errno == EEXIST);	/* EEXIST: init's, from sh */
+	own_ramfs = ramfs > 0;
 	test_ramfs_files();
 	test_ramfs_big();
 	test_ramfs_dirs();
 	test_kernel_schemes();
-	CHECK_EQ(kill(ramfs, SIGKILL), 0);
-	CHECK_EQ(waitpid(ramfs, NULL, 0), ramfs);
+	if (ramfs > 0) {
+		CHECK_EQ(kill(ramfs, SIGKILL), 0);
+		CHECK_EQ(waitpid(ramfs, NULL, 0), ramfs);
+	}
 	utest_ok();
 }

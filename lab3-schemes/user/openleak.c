@@ -49,7 +49,7 @@ int main(void)
 	static char *ramfs_argv[] = { "ramfs", NULL };
 	utest_begin("openleak");
 	pid_t ramfs = scheme_spawn("initfs:/bin/ramfs", ramfs_argv, "ramfs");
-	CHECK(ramfs > 0);
+	CHECK(ramfs > 0 || errno == EEXIST);	/* EEXIST: init's, from sh */
 	int fd = open("ramfs:/leak", O_WRONLY | O_CREAT, 0644);
 	CHECK(fd >= 0);
 	CHECK_EQ(write(fd, "leak?", 5), 5);
@@ -67,7 +67,9 @@ int main(void)
 	       after.heap_live);
 	CHECK_EQ(after.free_frames, before.free_frames);
 	CHECK_EQ(after.heap_live, before.heap_live);
-	CHECK_EQ(kill(ramfs, SIGKILL), 0);
-	CHECK_EQ(waitpid(ramfs, NULL, 0), ramfs);
+	if (ramfs > 0) {
+		CHECK_EQ(kill(ramfs, SIGKILL), 0);
+		CHECK_EQ(waitpid(ramfs, NULL, 0), ramfs);
+	}
 	utest_ok();
 }

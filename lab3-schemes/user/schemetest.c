@@ -4,7 +4,8 @@
  * parent) can check that each argument of each call arrives exactly: open
  * path, flags and mode; read length and offset; write data and offset;
  * seek offset, whence and current offset; getdents length and index; the
- * handle id and the caller's pid. Also: name registration rules.
+ * handle id and the caller's pid; and a call() with six arguments. Also:
+ * name registration rules.
  */
 #include "utest.h"
 #include <dirent.h>
@@ -140,6 +141,13 @@ static int64_t answer(struct scheme_request *req, struct report *last_seen,
 	case SCHEME_FTRUNCATE:
 	case SCHEME_CLOSE:
 		return 0;
+	case SCHEME_CALL: {
+		/* A result that depends on all six arguments and their order. */
+		uint64_t r = 0;
+		for (int i = 0; i < 6; i++)
+			r = r * 1000003 + q->args[i];
+		return (int64_t)(r >> 1);
+	}
 	default:
 		return -ENOSYS;
 	}
@@ -388,6 +396,28 @@ static void check_names(void)
 	printf("schemetest: scheme names ok\n");
 }
 
+/* call(fd, args[6]): all six arguments reach the daemon. */
+static void check_call(int fd)
+{
+	static const uint64_t args[][6] = {
+		{ 1, 2, 3, 4, 5, 6 },
+		{ 6, 5, 4, 3, 2, 1 },
+		{ ~0ULL, 0, 0x8000000000000000ULL, 42, 1ULL << 40, 7 },
+	};
+	for (unsigned k = 0; k < 3; k++) {
+		uint64_t r = 0;
+		for (int i = 0; i < 6; i++)
+			r = r * 1000003 + args[k][i];
+		CHECK_EQ(ochre_call(fd, args[k]), (long)(r >> 1));
+	}
+	CHECK_ERR(ochre_call(fd, (const uint64_t *)0xffffffff80000000UL), EFAULT);
+	CHECK_ERR(ochre_call(99, args[0]), EBADF);
+	int nfd = open("null:", O_RDONLY);
+	CHECK_ERR(ochre_call(nfd, args[0]), EINVAL);	/* null: has no calls */
+	close(nfd);
+	printf("schemetest: six-argument calls ok\n");
+}
+
 int main(void)
 {
 	utest_begin("schemetest");
@@ -412,6 +442,7 @@ int main(void)
 	check_write(fd);
 	check_stat_and_dirents(fd, id);
 	check_other_calls(fd, id);
+	check_call(fd);
 	check_concurrent(fd);
 	check_names();
 	CHECK_EQ(close(fd), 0);

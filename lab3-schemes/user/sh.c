@@ -112,42 +112,44 @@ static int tokenize(const char *p, struct token *t, const char **rest)
 	}
 }
 
+static int syntax_error(const char *what)
+{
+	dprintf(2, "sh: syntax error: %s\n", what);
+	return -1;
+}
+
 /* Parses the tokens of one pipeline into cmds; returns the number of
  * commands (0 for an empty line), or -1 on a syntax error. */
 static int parse(struct token *t, struct cmd *cmds)
 {
-	int i = 0, ncmd = 0;
+	int ncmd = 0;
 	struct cmd *c = NULL;
-	for (;; i++) {
+	for (int i = 0;; i++) {
 		int type = t[i].type;
 		if (type == T_END || type == T_PIPE) {
-			if (!c && (type == T_PIPE || ncmd > 0))
-				goto syntax;
 			if (c && c->argc == 0)
-				goto syntax;
+				return syntax_error("a redirection without a command");
+			if (!c && (type == T_PIPE || ncmd > 0))
+				return syntax_error("'|' needs a command on each side");
 			c = NULL;
-			if (type != T_PIPE)
-				break;
+			if (type == T_END)
+				return ncmd;
 			continue;
 		}
 		if (!c) {
-			if (ncmd == MAX_CMDS) {
-				dprintf(2, "sh: pipeline too long\n");
-				return -1;
-			}
+			if (ncmd == MAX_CMDS)
+				return syntax_error("pipeline too long");
 			c = &cmds[ncmd++];
 			memset(c, 0, sizeof(*c));
 		}
 		if (type == T_WORD) {
-			if (c->argc == MAX_ARGS) {
-				dprintf(2, "sh: too many arguments\n");
-				return -1;
-			}
+			if (c->argc == MAX_ARGS)
+				return syntax_error("too many arguments");
 			c->argv[c->argc++] = t[i].word;
 			continue;
 		}
-		if (t[i + 1].type != T_WORD)	/* a redirection needs a file */
-			goto syntax;
+		if (t[i + 1].type != T_WORD)
+			return syntax_error("a file name must follow < > >>");
 		if (type == T_IN) {
 			c->in = t[++i].word;
 		} else {
@@ -155,12 +157,6 @@ static int parse(struct token *t, struct cmd *cmds)
 			c->append = type == T_APPEND;
 		}
 	}
-	return ncmd;
-syntax:
-	dprintf(2, "sh: syntax error near '%s'\n",
-		t[i].type == T_PIPE ? "|" : t[i].type == T_END ? "end" :
-		t[i].type == T_WORD ? t[i].word : "redirection");
-	return -1;
 }
 
 /* ---- running commands ---- */

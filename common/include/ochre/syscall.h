@@ -44,6 +44,8 @@
 #define SYS_CHDIR	35	/* retired in lab 5 (cwd moves to libc) */
 #define SYS_GETCWD	36	/* retired in lab 5 */
 #define SYS_EXECVE	37	/* in-kernel exec: retired in lab 4 */
+#define SYS_CALL	38	/* call(fd, uint64_t args[6]): a scheme-defined
+				   request with six arguments (SCHEME_CALL) */
 
 #define SYS_MAX		64
 

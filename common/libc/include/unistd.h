@@ -20,7 +20,9 @@ uint64_t clock_ns(void);	/* nanoseconds since boot */
 #include <ochre/syscall.h>	/* struct ochre_meminfo */
 int meminfo(struct ochre_meminfo *mi);
 
-#endif
+/* A six-argument request defined by fd's scheme (lab 3, SCHEME_CALL). */
+long ochre_call(int fd, const uint64_t args[6]);
+
 
 /* lab 3: files and schemes (lab3-schemes/libc/files.c) */
 typedef long off_t;
@@ -51,3 +53,5 @@ int isatty(int fd);			/* is fd the console (debug:)? */
 ssize_t readline(int fd, char *buf, size_t n);
 /* Writes all n bytes (retrying short writes); -1 on error. */
 ssize_t write_all(int fd, const void *buf, size_t n);
+
+#endif
