@@ -15,18 +15,6 @@ import pytest
 pytestmark = pytest.mark.lab(2)
 
 
-def run_user(ochre, prog, timeout=60):
-    """Boot with init=prog and require "prog: OK" and a clean exit."""
-    m = ochre.boot(f"init={prog}", timeout=timeout)
-    result = m.expect(rf"^{re.escape(prog)}: (OK|FAIL.*)$", partial=False)
-    if result.group(1) != "OK":
-        m.drain()
-        m.fail(f"user test {prog} failed:", result.group(0))
-    m.expect(r"^ochre: init exited with status 0", partial=False)
-    m.wait_exit(status=1)
-    return m
-
-
 @pytest.mark.points(2)
 def test_first_process(ochre):
     """The kernel loads bootstrap, runs it in ring 3 as pid 1, and the
@@ -44,7 +32,7 @@ def test_first_process(ochre):
 def test_preempt(ochre):
     """Two CPU-bound processes that never yield both make progress: the
     timer interrupt takes the CPU from one and gives it to the other."""
-    m = run_user(ochre, "preempt")
+    m = ochre.user("preempt")
     steps = re.findall(r"^preempt: ([AB]) step (\d)", m.output, re.M)
     order = [who for who, _ in steps]
     if sorted(order) != ["A"] * 5 + ["B"] * 5:
@@ -61,7 +49,7 @@ def test_preempt(ochre):
 def test_yield(ochre):
     """yield() runs another runnable process at once (a child finishes
     within a few yields of its parent)."""
-    run_user(ochre, "yieldtest")
+    ochre.user("yieldtest")
 
 
 @pytest.mark.points(3)
@@ -69,7 +57,7 @@ def test_sleep(ochre):
     """nanosleep sleeps at least as long as asked (checked against the
     kernel's clock, not the host's), sleepers wake in deadline order, and
     bad arguments give EINVAL/EFAULT."""
-    m = run_user(ochre, "sleeptest")
+    m = ochre.user("sleeptest")
     early = m.output.find("sleeptest: early child awake")
     late = m.output.find("sleeptest: late child awake")
     if not 0 <= early < late:
@@ -81,14 +69,14 @@ def test_forktree(ochre):
     """A tree of 15 processes: fork returns the child's pid to the parent
     and 0 to the child, exit statuses reach waitpid, and waitpid's errors
     (ECHILD, EINVAL, EFAULT) are right."""
-    run_user(ochre, "forktree")
+    ochre.user("forktree")
 
 
 @pytest.mark.points(3)
 def test_orphans(ochre):
     """Children whose parent exits first are adopted by init (pid 1), which
     can reap them - including one that was already a zombie."""
-    run_user(ochre, "orphans")
+    ochre.user("orphans")
 
 
 FAULTS = ["null read", "null write", "kernel read", "kernel write",
@@ -101,7 +89,7 @@ def test_user_faults(ochre):
     """Bad pointers, kernel addresses, privileged and illegal instructions
     kill only the offending process, with the right signal, and the kernel
     says why; the parent and the kernel carry on."""
-    m = run_user(ochre, "faults")
+    m = ochre.user("faults")
     killed = re.findall(r"^ochre: pid \d+ \(faults\) killed by (SIG[A-Z]+)",
                         m.output, re.M)
     if len(killed) != len(FAULTS):
@@ -115,7 +103,7 @@ def test_efault(ochre):
     """System calls given kernel, unmapped, non-canonical or partly mapped
     pointers return EFAULT; bad numbers, lengths and pids give ENOSYS,
     EINVAL, EBADF, ESRCH - never a panic."""
-    run_user(ochre, "efault")
+    ochre.user("efault")
 
 
 @pytest.mark.points(4)
@@ -123,7 +111,7 @@ def test_mmap(ochre):
     """Anonymous mmap gives zeroed, non-overlapping memory; munmap and
     mprotect work on whole pages and holes; the MMU enforces read-only and
     unmapped pages; bad arguments are refused (including W+X)."""
-    run_user(ochre, "mmaptest")
+    ochre.user("mmaptest")
 
 
 @pytest.mark.points(4)
@@ -131,7 +119,7 @@ def test_forkleak(ochre):
     """200 fork/exit/wait rounds leave the free-frame count, the kernel
     heap and the context table exactly where they were: no leaked page
     tables, kernel stacks or frames."""
-    run_user(ochre, "forkleak")
+    ochre.user("forkleak")
 
 
 @pytest.mark.points(4)
@@ -139,7 +127,7 @@ def test_forkbomb(ochre):
     """Forking until the kernel refuses ends with EAGAIN or ENOMEM, not a
     crash; after killing the children everything works again and all
     memory is back."""
-    run_user(ochre, "forkbomb", timeout=90)
+    ochre.user("forkbomb", timeout=90)
 
 
 @pytest.mark.points(3)
@@ -147,4 +135,4 @@ def test_kill(ochre):
     """SIGTERM and SIGKILL end running, sleeping and waiting processes,
     the parent sees the signal in waitpid, and a process may only signal
     itself and its descendants."""
-    run_user(ochre, "killtest")
+    ochre.user("killtest")

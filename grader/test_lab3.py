@@ -14,23 +14,11 @@ import pytest
 pytestmark = pytest.mark.lab(3)
 
 
-def run_user(ochre, prog, timeout=60):
-    """Boot with init=prog and require "prog: OK" and a clean exit."""
-    m = ochre.boot(f"init={prog}", timeout=timeout)
-    result = m.expect(rf"^{re.escape(prog)}: (OK|FAIL.*)$", partial=False)
-    if result.group(1) != "OK":
-        m.drain()
-        m.fail(f"user test {prog} failed:", result.group(0))
-    m.expect(r"^ochre: init exited with status 0", partial=False)
-    m.wait_exit(status=1)
-    return m
-
-
 @pytest.mark.points(4)
 def test_files(ochre):
     """open/read/write/lseek/fstat/getdents/close on initfs (read-only) and
     on the ramfs daemon; unlink, mkdir, rmdir; null:, zero:, sys:."""
-    run_user(ochre, "fstest")
+    ochre.user("fstest")
 
 
 @pytest.mark.points(5)
@@ -38,28 +26,28 @@ def test_execve(ochre):
     """execve passes argv and envp through; a truncated, foreign, dynamic,
     overlapping, kernel-address or huge-bss ELF file makes execve fail with
     an error while the caller keeps running."""
-    run_user(ochre, "exectest")
+    ochre.user("exectest")
 
 
 @pytest.mark.points(3)
 def test_fds(ochre):
     """EMFILE at 64 open files, EBADF for bad descriptors, dup/dup2
     semantics (lowest free fd, shared offset), close-on-exec."""
-    run_user(ochre, "fdtest")
+    ochre.user("fdtest")
 
 
 @pytest.mark.points(4)
 def test_pipes(ochre):
     """A pipe between two processes carries 100 KiB intact through its
     4 KiB buffer; EOF when the writer closes; EPIPE when the reader has."""
-    run_user(ochre, "pipetest")
+    ochre.user("pipetest")
 
 
 @pytest.mark.points(4)
 def test_user_scheme(ochre):
     """A user-space daemon registers a scheme and serves every kind of
     request; every argument of a request (up to six) arrives intact."""
-    run_user(ochre, "schemetest")
+    ochre.user("schemetest")
 
 
 @pytest.mark.points(4)
@@ -67,7 +55,7 @@ def test_daemon_death(ochre):
     """A daemon that dies in the middle of a request: the blocked client
     gets EIO instead of hanging, later calls fail with EIO, and the scheme
     name can be registered again."""
-    run_user(ochre, "daemondeath")
+    ochre.user("daemondeath")
 
 
 @pytest.mark.points(4)
@@ -75,21 +63,21 @@ def test_evil_daemon(ochre):
     """A daemon replying garbage (unknown ids, oversize results, malformed
     entries) cannot crash the kernel or confuse its client: the client gets
     EIO or a correct answer."""
-    run_user(ochre, "evildaemon")
+    ochre.user("evildaemon")
 
 
 @pytest.mark.points(3)
 def test_paths(ochre):
     """Malformed paths give EINVAL/ENOENT/ENAMETOOLONG; relative paths,
     '.' and '..' resolve against the kernel's cwd (chdir/getcwd)."""
-    run_user(ochre, "pathtest")
+    ochre.user("pathtest")
 
 
 @pytest.mark.points(3)
 def test_open_leak(ochre):
     """1000 open/close cycles on initfs and ramfs files leave free frames
     and kernel heap blocks at their baseline."""
-    run_user(ochre, "openleak")
+    ochre.user("openleak")
 
 
 @pytest.mark.points(4)

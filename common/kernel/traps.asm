@@ -4,6 +4,7 @@
 ; struct trapframe (trap.h) and calls trap(tf).
 
 bits 64
+%include "trapframe.inc"
 section .text
 extern trap
 
@@ -28,41 +29,13 @@ trap_stub_%1:
 ; Ochre runs on one CPU and keeps no per-CPU data in GS, so there is no
 ; swapgs here (an SMP port would add it on entry from and exit to user mode).
 trap_common:
-	push rax
-	push rbx
-	push rcx
-	push rdx
-	push rsi
-	push rdi
-	push rbp
-	push r8
-	push r9
-	push r10
-	push r11
-	push r12
-	push r13
-	push r14
-	push r15
+	PUSH_GPRS
 	mov rdi, rsp
 	cld
 	call trap
 global trap_return
 trap_return:
-	pop r15
-	pop r14
-	pop r13
-	pop r12
-	pop r11
-	pop r10
-	pop r9
-	pop r8
-	pop rbp
-	pop rdi
-	pop rsi
-	pop rdx
-	pop rcx
-	pop rbx
-	pop rax
+	POP_GPRS
 	add rsp, 16		; vector and error code
 	iretq
 

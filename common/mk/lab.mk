@@ -79,7 +79,7 @@ $(B)/obj/%.c.o: $(TOP)/%.c
 $(B)/obj/%.asm.o: $(TOP)/%.asm
 	@mkdir -p $(dir $@)
 	@echo "  NASM  $*.asm"
-	$(Q)$(NASM) -f elf64 -g -F dwarf -MD $(@:.o=.d) -MP $< -o $@
+	$(Q)$(NASM) -f elf64 -g -F dwarf -i $(TOP)/common/kernel/ -MD $(@:.o=.d) -MP $< -o $@
 
 $(B)/tools/symbolize: $(TOP)/common/tools/symbolize.c
 	@mkdir -p $(dir $@)

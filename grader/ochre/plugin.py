@@ -203,6 +203,22 @@ class Ochre:
         m.wait_exit(status=1)
         return m
 
+    def user(self, prog, timeout=60):
+        """Boot with init=prog (a user test program, pid 1) and require its
+        "prog: OK" line and a clean power-off with status 0.
+
+        User test programs print "prog: FAIL file:line: what" on failure
+        (common/user/utest.h); that line is the failure message.
+        """
+        m = self.boot(f"init={prog}", timeout=timeout)
+        result = m.expect(rf"^{re.escape(prog)}: (OK|FAIL.*)$", partial=False)
+        if result.group(1) != "OK":
+            m.drain()
+            m.fail(f"user test {prog} failed:", result.group(0))
+        m.expect(r"^ochre: init exited with status 0", partial=False)
+        m.wait_exit(status=1)
+        return m
+
     def close(self):
         for m in self.machines:
             m.close()

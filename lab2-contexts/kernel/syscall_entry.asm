@@ -10,6 +10,7 @@
 ; with a non-canonical return address, where sysret would fault in ring 0.)
 
 bits 64
+%include "trapframe.inc"
 section .text
 extern syscall_dispatch
 extern trap_return
@@ -29,21 +30,7 @@ syscall_entry:
 	push rcx			; rip
 	push 0				; error code
 	push TF_SYSCALL			; vector
-	push rax
-	push rbx
-	push rcx
-	push rdx
-	push rsi
-	push rdi
-	push rbp
-	push r8
-	push r9
-	push r10
-	push r11
-	push r12
-	push r13
-	push r14
-	push r15
+	PUSH_GPRS
 	mov rdi, rsp
 	xor ebp, ebp			; backtraces stop here
 	call syscall_dispatch
