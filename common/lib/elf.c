@@ -13,25 +13,7 @@
 #include <stddef.h>
 #include <ochre/errno.h>
 
-static uint16_t le16(const uint8_t *p)
-{
-	uint8_t b[2];
-	memcpy(b, p, sizeof(b));
-	return (uint16_t)(b[0] | b[1] << 8);
-}
-
-static uint32_t le32(const uint8_t *p)
-{
-	uint8_t b[4];
-	memcpy(b, p, sizeof(b));
-	return (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 |
-	       (uint32_t)b[3] << 24;
-}
-
-static uint64_t le64(const uint8_t *p)
-{
-	return (uint64_t)le32(p) | (uint64_t)le32(p + 4) << 32;
-}
+#include "le.h"
 
 #define EH(field) offsetof(struct elf64_ehdr, field)
 #define PH(field) offsetof(struct elf64_phdr, field)
