@@ -80,6 +80,14 @@ def test_open_leak(ochre):
     ochre.user("openleak")
 
 
+@pytest.mark.points(3)
+def test_syscall_fuzz(ochre):
+    """Thousands of system calls with random numbers and arguments (kernel
+    pointers, unmapped and non-canonical addresses, huge lengths, garbage
+    paths) never panic or wedge the kernel, which works normally after."""
+    ochre.user("syscallfuzz", timeout=90)
+
+
 @pytest.mark.points(4)
 def test_shell(ochre):
     """The shell from initfs runs programs with pipes and redirection into
