@@ -156,13 +156,14 @@ int sleep_on(struct waitq *q)
 void wakeup_one(struct context *c)
 {
 	/* BEGIN LAB2 SOLUTION: §4.4 wakeup_one */
-	if (c->state != CTX_BLOCKED)
-		return;
+	/* Off every queue first, so that wakeup() and sched_tick() always
+	 * make progress, even if c was not blocked. */
 	if (c->waiting_on)
 		waitq_remove(c);
 	if (c->wake_at)
 		sleepers_remove(c);
-	sched_make_runnable(c);
+	if (c->state == CTX_BLOCKED)
+		sched_make_runnable(c);
 	/* END LAB2 SOLUTION */
 }
 
