@@ -141,6 +141,13 @@ static int64_t do_io(uint64_t fd, uint64_t ubuf, uint64_t len, bool write)
 	int64_t n = write ? ops->write(f, &b, f->offset) : ops->read(f, &b, f->offset);
 	if (n > 0)
 		f->offset += (uint64_t)n;
+	/* O_APPEND writes land at the end, wherever the offset was: ask the
+	 * scheme where that is now (POSIX leaves the offset there). */
+	if (n > 0 && write && (f->flags & O_APPEND) && ops->seek) {
+		int64_t end = ops->seek(f, 0, SEEK_END);
+		if (end >= 0)
+			f->offset = (uint64_t)end;
+	}
 	file_put(f);
 	return n;
 }
