@@ -52,7 +52,7 @@ static int copy_strings(uintptr_t uvec, struct strvec *v, size_t *budget)
 			return -EFAULT;
 		if (!ptr)
 			return 0;
-		if (v->n == ARG_COUNT_MAX)
+		if (v->n == ARG_COUNT_MAX || *budget == 0)
 			return -E2BIG;
 		int len = copyinstr(v->buf + v->bytes, ptr, *budget);
 		if (len == -ENAMETOOLONG)

@@ -73,11 +73,15 @@ static int ifs_open(struct scheme *s, const char *path, int flags, int mode,
 	struct initfs_stat st;
 	if (!present)
 		return -ENOENT;
+	bool writes = (flags & O_ACCMODE) != O_RDONLY ||
+		      (flags & (O_CREAT | O_TRUNC));
 	int err = initfs_lookup(&fs, path, &ino);
+	if (err == -EINVAL)
+		err = -ENOENT;
 	if (err)
-		return err == -EINVAL ? -ENOENT : err;
+		return err == -ENOENT && (flags & O_CREAT) ? -EROFS : err;
 	initfs_stat(&fs, ino, &st);
-	if ((flags & O_ACCMODE) != O_RDONLY || (flags & (O_CREAT | O_TRUNC)))
+	if (writes)
 		return (flags & O_CREAT) && (flags & O_EXCL) ? -EEXIST : -EROFS;
 	if (st.type == INITFS_SYMLINK)
 		return -EXDEV;		/* links are followed by the caller */

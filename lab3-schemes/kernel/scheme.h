@@ -5,7 +5,9 @@
  * time by opening ":name" (user_scheme.c).
  *
  * Operations a scheme does not support are left NULL; the syscall layer
- * then answers -EINVAL (read/write: -EBADF as POSIX does for a wrong mode).
+ * then answers what POSIX would: open -ENOENT, read/write -EBADF, seek
+ * -ESPIPE, getdents -ENOTDIR, unlink/mkdir/rmdir -EROFS, fstat/ftruncate/
+ * call -EINVAL; fsync succeeds (there is nothing to flush).
  */
 #ifndef OCHRE_SCHEME_KERNEL_H
 #define OCHRE_SCHEME_KERNEL_H

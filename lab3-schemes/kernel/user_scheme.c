@@ -33,6 +33,7 @@ struct request {
 	uint32_t reply_len;
 	uint32_t cqe_flags;
 	struct waitq wait;		/* the client sleeps here */
+	bool detached;			/* nobody waits: free it when done */
 	struct request *next;
 };
 
@@ -64,6 +65,10 @@ static __unused bool list_remove(struct request **head, struct request *r)
 
 static __unused void complete(struct request *r, int64_t result)
 {
+	if (r->detached) {	/* a close nobody waits for */
+		kfree(r);
+		return;
+	}
 	r->done = true;
 	r->result = result;
 	wakeup(&r->wait);
@@ -243,10 +248,26 @@ static int64_t us_call(struct file *f, const uint64_t args[6])
 	return call(f->scheme, &r);
 }
 
+/*
+ * The daemon must hear about every close, even from a process that is
+ * being killed (whose sleeps end at once), so the request is sent without
+ * waiting: it lives on the heap and is freed when answered.
+ */
 static void us_close(struct file *f)
 {
-	if (!f->scheme->dead)
-		simple_call(f, SCHEME_CLOSE, 0, 0);	/* errors: nothing to do */
+	struct uscheme *us = f->scheme->priv;
+	struct request *r = kzalloc(sizeof(*r));
+	if (f->scheme->dead || !r) {
+		kfree(r);
+		return;
+	}
+	r->sqe.opcode = SCHEME_CLOSE;
+	r->sqe.id = f->id;
+	r->sqe.user_data = ++us->next_user_data;
+	r->sqe.caller_pid = (uint64_t)cur->pid;
+	r->detached = true;
+	list_append(&us->pending, r);
+	wakeup(&us->daemon_wait);
 }
 
 static const struct scheme_ops user_scheme_ops = {

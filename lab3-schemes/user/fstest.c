@@ -58,7 +58,7 @@ static void test_initfs(void)
 	CHECK_ERR(ftruncate(fd, 0), EBADF);
 	CHECK_ERR(open("initfs:/bin/echo", O_WRONLY), EROFS);
 	CHECK_ERR(open("initfs:/bin/echo", O_RDWR), EROFS);
-	//KBUG CHECK_ERR(open("initfs:/bin/new", O_WRONLY | O_CREAT, 0644), EROFS);
+	CHECK_ERR(open("initfs:/bin/new", O_WRONLY | O_CREAT, 0644), EROFS);
 	CHECK_ERR(unlink("initfs:/bin/echo"), EROFS);
 	CHECK_ERR(mkdir("initfs:/newdir", 0755), EROFS);
 	CHECK_ERR(open("initfs:/nosuch", O_RDONLY), ENOENT);

@@ -31,13 +31,13 @@
 
 enum scheme_opcode {
 	SCHEME_OPEN = 1,	/* args: flags, mode; payload: path -> new id */
-	SCHEME_CLOSE,		/* id */
+	SCHEME_CLOSE,		/* id; the client does not wait for the answer */
 	SCHEME_READ,		/* id; args: len, offset -> bytes */
 	SCHEME_WRITE,		/* id; args: offset, open flags (O_APPEND);
 				   payload: data -> bytes */
 	SCHEME_SEEK,		/* id; args: offset, whence, cur -> new offset */
 	SCHEME_FSTAT,		/* id -> payload struct ochre_stat */
-	SCHEME_FPATH,		/* id; args: len -> payload path */
+	SCHEME_FPATH,		/* reserved: the kernel answers fpath itself */
 	SCHEME_GETDENTS,	/* id; args: len, index -> payload dirents;
 				   cqe.flags = index to continue at */
 	SCHEME_UNLINK,		/* payload: path */
