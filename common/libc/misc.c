@@ -30,6 +30,13 @@ const char *strerror(int err)
 	case EINVAL: return "invalid argument";
 	case EMFILE: return "too many open files";
 	case ENOSPC: return "no space left";
+	case EROFS: return "read-only file system";
+	case EFBIG: return "file too large";
+	case ERANGE: return "result out of range";
+	case ENFILE: return "too many open files in the system";
+	case ENXIO: return "no such device or address";
+	case ENODEV: return "no such device";
+	case ENOTTY: return "not a terminal";
 	case ESPIPE: return "illegal seek";
 	case EPIPE: return "broken pipe";
 	case ENAMETOOLONG: return "name too long";

@@ -326,8 +326,8 @@ static __unused bool dirents_ok(const uint8_t *buf, size_t len)
 		if (d.reclen < sizeof(d) + 1 || d.reclen > len - off ||
 		    d.reclen % 8 != 0)
 			return false;
-		const uint8_t *name = buf + off + sizeof(d);
-		if (!memchr_nul(name, d.reclen - sizeof(d)))
+		size_t name_at = offsetof(struct ochre_dirent, name);
+		if (!memchr_nul(buf + off + name_at, d.reclen - name_at))
 			return false;
 		off += d.reclen;
 	}

@@ -77,7 +77,8 @@ static int64_t sys_open(uint64_t upath, uint64_t flags, uint64_t mode)
 {
 	char raw[OCHRE_PATH_MAX], canon[OCHRE_PATH_MAX];
 	const uint64_t known = O_ACCMODE | O_CREAT | O_EXCL | O_TRUNC |
-			       O_APPEND | O_NONBLOCK | O_DIRECTORY | O_CLOEXEC;
+			       O_APPEND | O_NONBLOCK | O_DIRECTORY | O_CLOEXEC |
+			       O_CLOFORK;
 	if ((flags & ~known) || (flags & O_ACCMODE) == O_ACCMODE)
 		return -EINVAL;
 	int n = copyinstr(raw, upath, sizeof(raw));
@@ -95,7 +96,8 @@ static int64_t sys_open(uint64_t upath, uint64_t flags, uint64_t mode)
 	}
 	if (err)
 		return err;
-	int fd = fd_install(f, flags & O_CLOEXEC ? FD_CLOEXEC : 0);
+	int fd = fd_install(f, (flags & O_CLOEXEC ? FD_CLOEXEC : 0) |
+			       (flags & O_CLOFORK ? FD_CLOFORK : 0));
 	if (fd < 0)
 		file_put(f);
 	return fd;

@@ -113,6 +113,9 @@ int main(int argc, char **argv, char **envp)
 	else
 		snprintf(path, sizeof(path), "initfs:/bin/%s", name);
 	execve(path, argv, envp);
-	printf("bootstrap: cannot run %s: %s\n", path, strerror(errno));
-	return rescue_shell(envp);
+	int err = errno;
+	printf("bootstrap: cannot run %s: %s\n", path, strerror(err));
+	/* No initfs (missing or refused at boot): keep the machine usable.
+	 * Any other failure is a bug to report, not to paper over. */
+	return err == ENOENT ? rescue_shell(envp) : 127;
 }

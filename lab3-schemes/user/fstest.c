@@ -168,6 +168,7 @@ static void test_ramfs_files(void)
 	CHECK_EQ(write(a, "ab", 2), 2);
 	CHECK_EQ(write(b, "XYZW", 4), 4);	/* b's offset is 0: overwrites */
 	CHECK_EQ(write(a, "cd", 2), 2);
+	CHECK_EQ(lseek(a, 0, SEEK_CUR), 6);	/* left at the end (POSIX) */
 	CHECK_EQ(close(a), 0);
 	CHECK_EQ(close(b), 0);
 	CHECK_EQ(slurp("ramfs:/t/log"), 6);

@@ -13,12 +13,14 @@
 #define O_NONBLOCK	0x800
 #define O_DIRECTORY	0x10000
 #define O_CLOEXEC	0x80000
+#define O_CLOFORK	0x4000000	/* lab 4: not inherited by FT_INHERIT */
 
 #define SEEK_SET	0
 #define SEEK_CUR	1
 #define SEEK_END	2
 
 #define FD_CLOEXEC	1
+#define FD_CLOFORK	2
 
 #define OCHRE_OPEN_MAX	64	/* file descriptors per process */
 #define OCHRE_PATH_MAX	256	/* bytes in a path, with the NUL */

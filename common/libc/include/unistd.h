@@ -41,6 +41,7 @@ int chdir(const char *path);
 char *getcwd(char *buf, size_t size);	/* NULL and errno ERANGE if small */
 int execve(const char *path, char *const argv[], char *const envp[]);
 int execv(const char *path, char *const argv[]);	/* with environ */
+int fexecve(int fd, char *const argv[], char *const envp[]);	/* lab 4 */
 int fsync(int fd);
 int ftruncate(int fd, off_t len);
 /* Ochre: the canonical "scheme:/path" of fd; returns its full length

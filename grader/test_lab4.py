@@ -1,0 +1,62 @@
+"""Lab 4 (userspace exec): the kernel offers process primitives
+(thisproc:new, proc:/<pid>/addrspace|filetable|regs|start,
+thisproc:new-addrspace, thisproc:exec) and libc builds fork and exec on
+them.
+
+Every test boots one user program from initfs:/bin as the first process
+(init=NAME; the sources are lab4-userspace-exec/user/NAME.c); it prints
+"NAME: OK" when all its checks pass. Only primtest works before libc's
+exec does (bootstrap execs init with it). To watch one yourself:
+    make -C lab4-userspace-exec qemu CMDLINE='init=primtest'
+"""
+
+import pytest
+
+pytestmark = pytest.mark.lab(4)
+
+
+@pytest.mark.points(4)
+def test_primitives(ochre):
+    """A child built from scratch with the kernel primitives alone (a page
+    of code, a page copied with AS_COPY, a stack, registers, start) exits
+    with 42; misuse gives EBUSY, EPERM, ESRCH, ENOENT, EINVAL, EFAULT,
+    EBADF; SYS_FORK and SYS_EXECVE are gone (ENOSYS)."""
+    ochre.user("primtest")
+
+
+@pytest.mark.points(3)
+def test_embryo_teardown(ochre):
+    """An embryo never started dies with its handle (closed, or its parent
+    exits holding it): the pid is gone and every frame is free again."""
+    ochre.user("embryotest")
+
+
+@pytest.mark.points(4)
+def test_fork_memory(ochre):
+    """fork copies globals, bss, heap, stack and mmap'd pages, then each
+    side's writes are private; a read-only page stays read-only; rbx, rbp
+    and r12-r15 survive fork on both sides; the child's stack is aligned."""
+    ochre.user("forkmem")
+
+
+@pytest.mark.points(3)
+def test_fork_fds(ochre):
+    """The child shares the parent's open files (pipes both ways, shared
+    offsets); fds opened after fork are private; libc's own handles never
+    reach the child (same fd set before and after fork)."""
+    ochre.user("forkfds")
+
+
+@pytest.mark.points(4)
+def test_exec_errors(ochre):
+    """Failed execs (ENOENT, EACCES, ENOEXEC, ENOMEM, E2BIG, EFAULT, EBADF)
+    leave the caller's memory, fds and name intact; a successful exec
+    passes argv/envp, closes O_CLOEXEC fds, keeps the others, renames."""
+    ochre.user("execerr")
+
+
+@pytest.mark.points(3)
+def test_fork_exec_leak(ochre):
+    """300 fork+exec+wait cycles, 300 failed execs and 300 embryos leave
+    free frames and kernel heap blocks exactly at their baseline."""
+    ochre.user("forkexecleak", timeout=120)

@@ -1,0 +1,465 @@
+/*
+ * Lab 4: the process primitives, as files of the thisproc: and proc:
+ * schemes (the ABI is <ochre/proc.h>). With them libc builds fork and exec
+ * itself, and the kernel forgets how: Redox's "userspace clone" and
+ * "userspace fexec" from the seed. HANDOUT.md §3-§5.
+ *
+ *   fork (libc)                           kernel
+ *   open thisproc:new          --------> embryo: pid, kernel stack, empty space
+ *   AS_COPY on proc:/pid/addrspace ----> copy the caller's pages
+ *   FT_INHERIT on .../filetable  ------> share the caller's fds
+ *   write .../regs               ------> where the child starts
+ *   write .../start              ------> runnable
+ *
+ *   exec (libc)
+ *   open thisproc:new-addrspace  ------> an empty space, filled with AS_MAP /
+ *                                        AS_WRITE from the ELF file
+ *   write thisproc:exec          ------> check, then switch: the point of no
+ *                                        return is inside one system call
+ */
+#include "kernel.h"
+#include "addrspace.h"
+#include "context.h"
+#include "file.h"
+#include "frame.h"
+#include "gdt.h"
+#include "heap.h"
+#include "mapper.h"
+#include "memlayout.h"
+#include "scheme.h"
+#include "usercopy.h"
+#include <ochre/mman.h>
+#include <ochre/proc.h>
+
+enum pf_kind { PF_NEW, PF_NEW_AS, PF_EXEC, PF_AS, PF_FT, PF_REGS, PF_START };
+
+struct procfile {
+	enum pf_kind kind;
+	int pid;			/* PF_NEW and proc:/<pid>/... */
+	struct addrspace *as;		/* PF_NEW_AS, until exec takes it */
+};
+
+/* ---- embryos ---- */
+
+static struct context *embryo_create(void)
+{
+	struct context *c = context_alloc(cur->name);
+	if (!c)
+		return NULL;
+	c->as = addrspace_create();
+	if (!c->as) {
+		context_free(c);
+		return NULL;
+	}
+	if (cur->cwd) {		/* lab 3's kernel cwd travels with the child */
+		c->cwd = kmalloc(strlen(cur->cwd) + 1);
+		if (c->cwd)
+			memcpy(c->cwd, cur->cwd, strlen(cur->cwd) + 1);
+	}
+	c->embryo_of = cur;
+	return c;
+}
+
+static void embryo_destroy(struct context *c)
+{
+	context_run_exit_hooks(c);
+	addrspace_destroy(c->as);
+	c->as = NULL;
+	context_free(c);
+}
+
+/* The embryo pid names, if the caller may still build it. */
+static int embryo_lookup(int pid, struct context **out)
+{
+	struct context *c = context_find(pid);
+	if (!c || c->state == CTX_ZOMBIE)
+		return -ESRCH;
+	if (c->parent == cur && !c->embryo_of)
+		return -EBUSY;		/* ours, but already started */
+	if (c->embryo_of != cur)
+		return -EPERM;
+	*out = c;
+	return 0;
+}
+
+/* ---- address-space operations ---- */
+
+static int prot_flags(uint32_t prot, uint64_t *flags)
+{
+	if (prot & ~(uint32_t)(PROT_READ | PROT_WRITE | PROT_EXEC))
+		return -EINVAL;
+	if ((prot & PROT_WRITE) && (prot & PROT_EXEC))
+		return -EINVAL;		/* W^X */
+	*flags = (prot & PROT_WRITE ? PTE_W : 0) | (prot & PROT_EXEC ? 0 : PTE_NX);
+	return 0;
+}
+
+/* BEGIN LAB4 SOLUTION: §3.1 copying pages */
+
+/* Copies every present page of src in [lo, hi) to dst, skipping empty
+ * tables so that a copy of the whole user half is quick. */
+static int copy_level(struct addrspace *dst, physaddr_t table, int level,
+		      uintptr_t base, uintptr_t lo, uintptr_t hi)
+{
+	const pte_t *t = phys_to_virt(table);
+	uintptr_t span = 1UL << (12 + 9 * (level - 1));
+	for (int i = 0; i < (level == 4 ? PT_ENTRIES / 2 : PT_ENTRIES); i++) {
+		uintptr_t va = base + (uintptr_t)i * span;
+		if (!(t[i] & PTE_P) || va + span <= lo || va >= hi)
+			continue;
+		if (level > 1) {
+			int err = copy_level(dst, t[i] & PTE_ADDR_MASK, level - 1,
+					     va, lo, hi);
+			if (err)
+				return err;
+			continue;
+		}
+		int err = addrspace_map_anon(dst, va, PAGE_SIZE,
+					     t[i] & (PTE_W | PTE_NX));
+		if (!err)
+			err = addrspace_write(dst, va,
+					      phys_to_virt(t[i] & PTE_ADDR_MASK),
+					      PAGE_SIZE);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+/* END LAB4 SOLUTION */
+
+static int as_write_bytes(struct addrspace *as, uintptr_t va, uintptr_t ubuf,
+			  size_t len)
+{
+	uint8_t chunk[512];
+	for (size_t done = 0; done < len;) {
+		size_t n = MIN(len - done, sizeof(chunk));
+		if (copyin(chunk, ubuf + done, n) != 0)
+			return -EFAULT;
+		if (addrspace_write(as, va + done, chunk, n) != 0)
+			return -EFAULT;
+		done += n;
+	}
+	return 0;
+}
+
+static int64_t as_op(struct addrspace *as, struct iobuf *b)
+{
+	struct as_op op;
+	uint64_t flags = 0;
+	if (b->len != sizeof(op))
+		return -EINVAL;
+	if (iobuf_get(b, 0, &op, sizeof(op)) != 0)
+		return -EFAULT;
+	if (op.reserved[0] || op.reserved[1] || op.va < USER_MIN ||
+	    !user_range_ok(op.va, op.len) || op.len == 0)
+		return -EINVAL;
+	if (op.op != AS_WRITE &&
+	    (!IS_ALIGNED(op.va, PAGE_SIZE) || !IS_ALIGNED(op.len, PAGE_SIZE)))
+		return -EINVAL;
+	if ((op.op == AS_MAP || op.op == AS_PROTECT) && prot_flags(op.prot, &flags))
+		return -EINVAL;
+	int err;
+	switch (op.op) {
+	case AS_MAP:
+		err = addrspace_map_anon(as, op.va, op.len, flags);
+		break;
+	case AS_UNMAP:
+		err = addrspace_unmap(as, op.va, op.len);
+		break;
+	case AS_PROTECT:
+		err = addrspace_protect(as, op.va, op.len, flags);
+		break;
+	case AS_COPY:
+		/* BEGIN LAB4 SOLUTION: §3.1 AS_COPY */
+		err = copy_level(as, cur->as->root, PT_LEVELS, 0, op.va,
+				 op.va + op.len);
+		/* The copy's future mmaps must not land on copied pages. */
+		as->mmap_next = MAX(as->mmap_next, cur->as->mmap_next);
+		/* END LAB4 SOLUTION */
+		/* STARTER: err = -ENOSYS; */
+		break;
+	case AS_WRITE:
+		err = as_write_bytes(as, op.va, op.buf, op.len);
+		break;
+	default:
+		return -EINVAL;
+	}
+	return err ? err : (int64_t)sizeof(op);
+}
+
+/* ---- files, registers, start ---- */
+
+static int64_t ft_op(struct context *child, struct iobuf *b)
+{
+	struct ft_op op;
+	if (b->len != sizeof(op))
+		return -EINVAL;
+	if (iobuf_get(b, 0, &op, sizeof(op)) != 0)
+		return -EFAULT;
+	if (op.op != FT_INHERIT || op.reserved)
+		return -EINVAL;
+	/* BEGIN LAB4 SOLUTION: §3.2 FT_INHERIT */
+	struct filetable *mine = cur->files;
+	if (!mine)
+		return sizeof(op);
+	if (!child->files && !(child->files = kzalloc(sizeof(*child->files))))
+		return -ENOMEM;
+	for (int fd = 0; fd < OCHRE_OPEN_MAX; fd++) {
+		struct file *f = mine->files[fd];
+		if (!f || (mine->fdflags[fd] & FD_CLOFORK))
+			continue;
+		if (child->files->files[fd])
+			return -EEXIST;
+		file_get(f);
+		child->files->files[fd] = f;
+		child->files->fdflags[fd] = mine->fdflags[fd];
+	}
+	return sizeof(op);
+	/* END LAB4 SOLUTION */
+	/* STARTER: return -ENOSYS; */
+}
+
+static void tf_to_regs(const struct trapframe *tf, struct proc_regs *r)
+{
+	*r = (struct proc_regs){
+		tf->r15, tf->r14, tf->r13, tf->r12, tf->rbp, tf->rbx, tf->r11,
+		tf->r10, tf->r9, tf->r8, tf->rax, tf->rcx, tf->rdx, tf->rsi,
+		tf->rdi, tf->rip, tf->cs, tf->rflags, tf->rsp, tf->ss, 0,
+	};
+}
+
+/* User mode may set the arithmetic flags, TF, DF and AC; IF stays on. */
+#define USER_RFLAGS	0x40dd5UL
+
+static int regs_to_tf(const struct proc_regs *r, struct trapframe *tf)
+{
+	if (!va_is_canonical(r->rip) || r->rip >= USER_TOP ||
+	    !va_is_canonical(r->rsp) || r->rsp > USER_TOP)
+		return -EINVAL;
+	tf->r15 = r->r15, tf->r14 = r->r14, tf->r13 = r->r13, tf->r12 = r->r12;
+	tf->rbp = r->rbp, tf->rbx = r->rbx, tf->r11 = r->r11, tf->r10 = r->r10;
+	tf->r9 = r->r9, tf->r8 = r->r8, tf->rax = r->rax, tf->rcx = r->rcx;
+	tf->rdx = r->rdx, tf->rsi = r->rsi, tf->rdi = r->rdi;
+	tf->rip = r->rip;
+	tf->rsp = r->rsp;
+	tf->rflags = (r->rflags & USER_RFLAGS) | 0x202;
+	tf->cs = SEL_UCODE;
+	tf->ss = SEL_UDATA;
+	return 0;
+}
+
+/* Is va in an executable user page of as? */
+static __unused bool executable(struct addrspace *as, uintptr_t va)
+{
+	uint64_t flags;
+	return mapper_translate(as->root, va, NULL, &flags) == 0 &&
+	       (flags & PTE_U) && !(flags & PTE_NX);
+}
+
+static int64_t start(struct context *c)
+{
+	/* BEGIN LAB4 SOLUTION: §3.3 start */
+	if (!executable(c->as, c->tf->rip))
+		return -EINVAL;
+	c->embryo_of = NULL;
+	c->parent = cur;
+	c->sibling = cur->children;
+	cur->children = c;
+	context_prepare_first_switch(c);
+	sched_make_runnable(c);
+	return 1;
+	/* END LAB4 SOLUTION */
+	/* STARTER: return -ENOSYS; */
+}
+
+/* ---- exec ---- */
+
+static struct scheme thisproc_scheme, proc_scheme;
+
+static int64_t exec_commit(struct iobuf *b)
+{
+	struct proc_exec px;
+	if (b->len != sizeof(px))
+		return -EINVAL;
+	if (iobuf_get(b, 0, &px, sizeof(px)) != 0)	/* before the switch! */
+		return -EFAULT;
+	if (px.flags)
+		return -EINVAL;
+	px.name[sizeof(px.name) - 1] = '\0';
+	struct file *asf = fd_get((int)px.as_fd);
+	struct procfile *pf = asf ? asf->priv : NULL;
+	if (!asf || asf->scheme != &thisproc_scheme || pf->kind != PF_NEW_AS)
+		return -EBADF;
+	if (!pf->as)
+		return -EINVAL;		/* already installed by an earlier exec */
+	/* BEGIN LAB4 SOLUTION: §4 exec_commit */
+	if (!va_is_canonical(px.rip) || px.rip >= USER_TOP ||
+	    !executable(pf->as, px.rip))
+		return -EINVAL;
+	if (!IS_ALIGNED(px.rsp, 16) || px.rsp > USER_TOP || px.rsp < USER_MIN ||
+	    mapper_translate(pf->as->root, px.rsp - 8, NULL, NULL) != 0)
+		return -EINVAL;
+
+	/* The point of no return. */
+	struct addrspace *old = cur->as;
+	cur->as = pf->as;
+	pf->as = NULL;
+	addrspace_switch(cur->as);
+	addrspace_destroy(old);
+	fd_close_on_exec();
+	if (px.name[0])
+		context_set_name(cur, px.name);
+	*cur->tf = (struct trapframe){
+		.rip = px.rip,
+		.cs = SEL_UCODE,
+		.rflags = 0x202,
+		.rsp = px.rsp,
+		.ss = SEL_UDATA,
+	};
+	return sizeof(px);
+	/* END LAB4 SOLUTION */
+	/* STARTER: return -ENOSYS; */
+}
+
+/* ---- the two schemes ---- */
+
+static int parse_pid(const char *s, const char **rest)
+{
+	int pid = 0;
+	if (*s < '0' || *s > '9')
+		return -ENOENT;
+	while (*s >= '0' && *s <= '9') {
+		if (pid > 100000000)
+			return -ENOENT;
+		pid = pid * 10 + (*s++ - '0');
+	}
+	*rest = s;
+	return pid;
+}
+
+static int pf_open(struct scheme *s, const char *path, int flags, int mode,
+		   struct file *f)
+{
+	struct procfile *pf = kzalloc(sizeof(*pf));
+	if (!pf)
+		return -ENOMEM;
+	int err = 0;
+	if (s == &thisproc_scheme) {
+		if (strcmp(path, "/new") == 0) {
+			struct context *c = embryo_create();
+			pf->kind = PF_NEW;
+			pf->pid = c ? c->pid : 0;
+			err = c ? 0 : -EAGAIN;
+		} else if (strcmp(path, "/new-addrspace") == 0) {
+			pf->kind = PF_NEW_AS;
+			pf->as = addrspace_create();
+			err = pf->as ? 0 : -ENOMEM;
+		} else if (strcmp(path, "/exec") == 0) {
+			pf->kind = PF_EXEC;
+		} else {
+			err = -ENOENT;
+		}
+	} else {
+		static const char *const names[] = { "addrspace", "filetable",
+						     "regs", "start" };
+		static const enum pf_kind kinds[] = { PF_AS, PF_FT, PF_REGS,
+						      PF_START };
+		const char *rest = "";
+		int pid = path[0] == '/' ? parse_pid(path + 1, &rest) : -ENOENT;
+		err = pid < 0 ? pid : -ENOENT;
+		for (size_t i = 0; pid > 0 && *rest == '/' && i < 4; i++) {
+			if (strcmp(rest + 1, names[i]) != 0)
+				continue;
+			struct context *c;
+			err = embryo_lookup(pid, &c);
+			pf->kind = kinds[i];
+			pf->pid = pid;
+		}
+	}
+	if (err) {
+		kfree(pf);
+		return err;
+	}
+	f->priv = pf;
+	return 0;
+}
+
+static int64_t pf_read(struct file *f, struct iobuf *b, uint64_t off)
+{
+	struct procfile *pf = f->priv;
+	struct context *c;
+	if (pf->kind == PF_NEW) {
+		uint64_t pid = (uint64_t)pf->pid;
+		if (b->len < sizeof(pid))
+			return -EINVAL;
+		return iobuf_put(b, 0, &pid, sizeof(pid)) ?: (int64_t)sizeof(pid);
+	}
+	if (pf->kind != PF_REGS)
+		return -EBADF;
+	int err = embryo_lookup(pf->pid, &c);
+	if (err)
+		return err;
+	struct proc_regs r;
+	if (b->len < sizeof(r))
+		return -EINVAL;
+	tf_to_regs(c->tf, &r);
+	return iobuf_put(b, 0, &r, sizeof(r)) ?: (int64_t)sizeof(r);
+}
+
+static int64_t pf_write(struct file *f, struct iobuf *b, uint64_t off)
+{
+	struct procfile *pf = f->priv;
+	struct context *c = NULL;
+	switch (pf->kind) {
+	case PF_NEW_AS:
+		return pf->as ? as_op(pf->as, b) : -EINVAL;
+	case PF_EXEC:
+		return exec_commit(b);
+	case PF_AS:
+	case PF_FT:
+	case PF_REGS:
+	case PF_START: {
+		int err = embryo_lookup(pf->pid, &c);
+		if (err)
+			return err;
+		break;
+	}
+	default:
+		return -EBADF;
+	}
+	if (pf->kind == PF_AS)
+		return as_op(c->as, b);
+	if (pf->kind == PF_FT)
+		return ft_op(c, b);
+	if (pf->kind == PF_START)
+		return b->len ? start(c) : -EINVAL;
+	struct proc_regs r;
+	if (b->len != sizeof(r))
+		return -EINVAL;
+	if (iobuf_get(b, 0, &r, sizeof(r)) != 0)
+		return -EFAULT;
+	return regs_to_tf(&r, c->tf) ?: (int64_t)sizeof(r);
+}
+
+static void pf_close(struct file *f)
+{
+	struct procfile *pf = f->priv;
+	if (pf->kind == PF_NEW) {
+		/* An embryo dies with the handle that made it. */
+		struct context *c = context_find(pf->pid);
+		if (c && c->embryo_of)
+			embryo_destroy(c);
+	} else if (pf->kind == PF_NEW_AS && pf->as) {
+		addrspace_destroy(pf->as);
+	}
+	kfree(pf);
+}
+
+static const struct scheme_ops procfile_ops = {
+	.open = pf_open, .read = pf_read, .write = pf_write, .close = pf_close,
+};
+static struct scheme thisproc_scheme = { .name = "thisproc", .ops = &procfile_ops };
+static struct scheme proc_scheme = { .name = "proc", .ops = &procfile_ops };
+KERNEL_SCHEME(thisproc_scheme);
+KERNEL_SCHEME(proc_scheme);
