@@ -65,7 +65,7 @@ static void ramfs_open_close(void)
 int main(void)
 {
 	static char *ramfs_argv[] = { "ramfs", NULL };
-	printf("bench: Ochre lab 3 microbenchmarks (guest TSC; use -icount "
+	printf("bench: Ochre microbenchmarks, labs 2-3 and later (guest TSC; use -icount "
 	       "shift=0 for instruction counts)\n");
 	bench_lab2();
 

@@ -16,7 +16,7 @@ int main(void)
 	static char *ramfs_argv[] = { "ramfs", NULL };
 	static char *sh_argv[] = { "sh", NULL };
 
-	printf("init: Ochre lab 3\n");
+	printf("init: starting the ramfs: daemon and the shell\n");
 	pid_t ramfs = scheme_spawn("initfs:/bin/ramfs", ramfs_argv, "ramfs");
 	if (ramfs < 0)
 		printf("init: ramfs did not start (%s); continuing without it\n",
