@@ -79,8 +79,10 @@ void free(void *p)
 		munmap(h, h->size);
 		return;
 	}
-	*(void **)h = free_list[h->class];
-	free_list[h->class] = h;
+	/* Read the class first: the free-list link overwrites the header. */
+	uint32_t c = h->class;
+	*(void **)h = free_list[c];
+	free_list[c] = h;
 }
 
 void *calloc(size_t n, size_t size)
