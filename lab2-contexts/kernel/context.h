@@ -69,6 +69,7 @@ struct context {
 
 	struct filetable *files;	/* lab 3 */
 	char *cwd;			/* lab 3: kernel cwd (lab 5 moves it) */
+	struct context *embryo_of;	/* lab 4: its creator, until started */
 };
 
 /* The context running now. */
