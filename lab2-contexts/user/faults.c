@@ -4,6 +4,7 @@
  * carry on.
  */
 #include "utest.h"
+#include <stdint.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -29,8 +30,11 @@ static void divide(void)
 
 static void exec_stack(void)
 {
-	unsigned char code[] = { 0xc3 };	/* ret, on the (NX) stack */
-	((void (*)(void))(void *)code)();
+	/* "ret", written at run time so it really is on the (NX) stack:
+	 * a constant array could be placed in read-only (executable) data. */
+	volatile unsigned char code[4];
+	code[0] = 0xc3;
+	((void (*)(void))(uintptr_t)code)();
 }
 
 static void jump_kernel(void)
