@@ -5,8 +5,9 @@ them.
 
 Every test boots one user program from initfs:/bin as the first process
 (init=NAME; the sources are lab4-userspace-exec/user/NAME.c); it prints
-"NAME: OK" when all its checks pass. Only primtest works before libc's
-exec does (bootstrap execs init with it). To watch one yourself:
+"NAME: OK" when all its checks pass. Bootstrap starts every program with
+libc's execve, so nothing runs before the kernel part and libc's exec
+work; primtest then needs no fork. To watch one yourself:
     make -C lab4-userspace-exec qemu CMDLINE='init=primtest'
 """
 
