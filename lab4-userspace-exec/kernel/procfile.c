@@ -257,10 +257,19 @@ static __unused bool executable(struct addrspace *as, uintptr_t va)
 	       (flags & PTE_U) && !(flags & PTE_NX);
 }
 
+/* Can the program push onto a stack at rsp (the word below it)? */
+static __unused bool stack_ok(struct addrspace *as, uintptr_t rsp)
+{
+	uint64_t flags;
+	return rsp > USER_MIN && rsp <= USER_TOP &&
+	       mapper_translate(as->root, rsp - 8, NULL, &flags) == 0 &&
+	       (flags & PTE_U) && (flags & PTE_W);
+}
+
 static int64_t start(struct context *c)
 {
 	/* BEGIN LAB4 SOLUTION: §3.3 start */
-	if (!executable(c->as, c->tf->rip))
+	if (!executable(c->as, c->tf->rip) || !stack_ok(c->as, c->tf->rsp))
 		return -EINVAL;
 	c->embryo_of = NULL;
 	c->parent = cur;
@@ -297,8 +306,7 @@ static int64_t exec_commit(struct iobuf *b)
 	if (!va_is_canonical(px.rip) || px.rip >= USER_TOP ||
 	    !executable(pf->as, px.rip))
 		return -EINVAL;
-	if (!IS_ALIGNED(px.rsp, 16) || px.rsp > USER_TOP || px.rsp < USER_MIN ||
-	    mapper_translate(pf->as->root, px.rsp - 8, NULL, NULL) != 0)
+	if (!IS_ALIGNED(px.rsp, 16) || !stack_ok(pf->as, px.rsp))
 		return -EINVAL;
 
 	/* The point of no return. */
