@@ -37,22 +37,7 @@ FUZZ = HOST / "fuzz"
 CORPUS = HOST / "corpus" / "elf"
 ELF_C = ROOT / "common" / "lib" / "elf.c"
 
-CC = shlex.split(os.environ.get("HOSTCC") or "cc")
-SANITIZE = ["-std=gnu11", "-g", "-O1", "-fno-omit-frame-pointer",
-            "-fsanitize=address,undefined", "-fno-sanitize-recover=all",
-            "-Wall", "-Wextra", "-Werror", "-Wshadow", "-Wstrict-prototypes",
-            "-I", str(ROOT / "common" / "include")]
-SANITIZER_ENV = {
-    "ASAN_OPTIONS": "detect_leaks=1:halt_on_error=1:abort_on_error=0",
-    "UBSAN_OPTIONS": "print_stacktrace=1:halt_on_error=1",
-}
-# The kernel's flags (common/mk/lab.mk KCFLAGS), minus dependency output.
-KERNEL_FLAGS = ["-std=gnu11", "-O2", "-Wall", "-Wextra", "-Werror",
-                "-Wno-unused-parameter", "-Wstrict-prototypes", "-Wshadow", "-Wvla",
-                "-ffreestanding", "-fno-builtin", "-nostdinc", "-fno-stack-protector",
-                "-fno-pic", "-fno-pie", "-mno-red-zone", "-mcmodel=kernel",
-                "-mno-sse", "-mno-sse2", "-mno-mmx", "-mno-80387",
-                "-I", str(ROOT / "common" / "include")]
+from hostcc import CC, KERNEL_FLAGS, SANITIZE, SANITIZER_ENV  # noqa: E402
 
 USER_MIN, USER_TOP = 0x1000, 0x00007ffffffff000
 PAGE = 0x1000
