@@ -36,7 +36,6 @@ static int set_cwd(struct context *c, const char *canon)
 	return 0;
 }
 
-int kernel_open_path(const char *canon, int flags, int mode, struct file **out);
 
 static int64_t sys_chdir(uint64_t upath)
 {

@@ -8,6 +8,7 @@
 #include "context.h"
 #include "scheme.h"
 #include "serial.h"
+#include "timer.h"
 #include "trap.h"
 #include "x86.h"
 
@@ -18,8 +19,6 @@
 static uint8_t input[INPUT_SIZE];
 static unsigned in_head, in_tail;	/* bytes in [tail, head) */
 static struct waitq readers = WAITQ_INIT;
-
-void pic_unmask(int irq);
 
 static void serial_interrupt(struct trapframe *tf)
 {

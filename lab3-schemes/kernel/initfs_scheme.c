@@ -14,7 +14,6 @@
 #include "scheme.h"
 #include "../../common/lib/initfs.h"
 
-int64_t seek_in(struct file *f, int64_t off, int whence, uint64_t size);
 
 static struct initfs fs;
 static bool present;

@@ -61,6 +61,12 @@ void scheme_put(struct scheme *s);
 /* Canonicalizes a user path against the cwd (cwd.c; lab 5 retires it). */
 int path_resolve(const char *in, char *out, size_t size);
 
+/* vfs.c: opens a canonical path; seek arithmetic for schemes that know
+ * their file's size. user_scheme.c: open(":name") registers a daemon. */
+int kernel_open_path(const char *canon, int flags, int mode, struct file **out);
+int64_t seek_in(struct file *f, int64_t off, int whence, uint64_t size);
+int user_scheme_create(const char *name, int flags, struct file **out);
+
 /* Helper for kernel schemes with fixed content: dirents into an iobuf. */
 int64_t dirent_put(struct iobuf *b, size_t off, uint64_t ino, uint8_t type,
 		   const char *name, size_t name_len);

@@ -5,7 +5,6 @@
 #include "kernel.h"
 #include "scheme.h"
 
-int64_t seek_in(struct file *f, int64_t off, int whence, uint64_t size);
 
 static int simple_open(struct scheme *s, const char *path, int flags,
 		       int mode, struct file *f)

@@ -16,7 +16,6 @@
 
 #define TEXT_MAX	8192
 
-int64_t seek_in(struct file *f, int64_t off, int whence, uint64_t size);
 
 struct text {
 	size_t len;

@@ -427,7 +427,6 @@ static const struct scheme_ops ctl_ops = {
 static struct scheme ctl_scheme = { .name = "", .ops = &ctl_ops, .refs = 1 };
 
 /* open(":name", O_CREAT | O_RDWR): become the daemon of scheme name. */
-int user_scheme_create(const char *name, int flags, struct file **out);
 int user_scheme_create(const char *name, int flags, struct file **out)
 {
 	size_t len = strlen(name);

@@ -32,7 +32,6 @@ static struct scheme *lookup(const char *canon, const char **rest)
 	return scheme_find(canon, n);
 }
 
-int kernel_open_path(const char *canon, int flags, int mode, struct file **out);
 int kernel_open_path(const char *canon, int flags, int mode, struct file **out)
 {
 	const char *rest;
@@ -71,7 +70,6 @@ int kernel_open(const char *path, int flags, struct file **out)
 	return kernel_open_path(canon, flags, 0, out);
 }
 
-int user_scheme_create(const char *name, int flags, struct file **out);
 
 static int64_t sys_open(uint64_t upath, uint64_t flags, uint64_t mode)
 {
@@ -185,7 +183,6 @@ static int64_t sys_lseek(uint64_t fd, uint64_t off, uint64_t whence)
 SYSCALL(SYS_LSEEK, sys_lseek);
 
 /* For seekable kernel schemes: the usual arithmetic over a known size. */
-int64_t seek_in(struct file *f, int64_t off, int whence, uint64_t size);
 int64_t seek_in(struct file *f, int64_t off, int whence, uint64_t size)
 {
 	int64_t base = whence == SEEK_SET ? 0
