@@ -122,5 +122,6 @@ int sleep_until(uint64_t tick);		/* 0, or -EINTR */
 /* proc.c */
 void do_exit(int status) __noreturn;	/* status in waitpid encoding */
 void context_kill(struct context *c, int sig);
+int embryo_signal(struct context *c, int sig);	/* lab 4 */
 
 #endif

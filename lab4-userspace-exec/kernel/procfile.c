@@ -29,6 +29,7 @@
 #include "scheme.h"
 #include "usercopy.h"
 #include <ochre/mman.h>
+#include <ochre/signal.h>
 #include <ochre/proc.h>
 
 enum pf_kind { PF_NEW, PF_NEW_AS, PF_EXEC, PF_AS, PF_FT, PF_REGS, PF_START };
@@ -66,6 +67,18 @@ static void embryo_destroy(struct context *c)
 	addrspace_destroy(c->as);
 	c->as = NULL;
 	context_free(c);
+}
+
+/*
+ * kill() on an embryo by its creator: SIGKILL destroys it at once (its
+ * handles then find it gone: ESRCH); other signals are discarded, since
+ * it has no code running to notice them.
+ */
+int embryo_signal(struct context *c, int sig)
+{
+	if (sig == SIGKILL)
+		embryo_destroy(c);
+	return 0;
 }
 
 /* The embryo pid names, if the caller may still build it. */

@@ -70,10 +70,24 @@ int main(void)
 	CHECK_EQ(meminfo(&mid), 0);
 	CHECK(mid.free_frames + PAGES <= base.free_frames);
 	CHECK_ERR(waitpid(-1, NULL, WNOHANG), ECHILD);	/* not a child yet */
+	CHECK_EQ(kill((pid_t)pid, 0), 0);		/* it exists */
+	CHECK_EQ(kill((pid_t)pid, SIGTERM), 0);	/* discarded */
+	CHECK_EQ(kill((pid_t)pid, 0), 0);
 	CHECK_EQ(close(ctl), 0);
 	CHECK_ERR(kill((pid_t)pid, 0), ESRCH);
 	check_baseline(&base, "closed embryo");
 	printf("embryotest: closing the handle destroys the embryo\n");
+
+	/* SIGKILL destroys an embryo at once; its handle then finds it gone. */
+	pid = embryo(&ctl);
+	CHECK_EQ(kill((pid_t)pid, SIGKILL), 0);
+	CHECK_ERR(kill((pid_t)pid, 0), ESRCH);
+	char path[48];
+	snprintf(path, sizeof(path), "proc:/%ld/start", pid);
+	CHECK_ERR(open(path, O_WRONLY), ESRCH);
+	CHECK_EQ(close(ctl), 0);
+	check_baseline(&base, "killed embryo");
+	printf("embryotest: SIGKILL destroys an embryo\n");
 
 	for (int i = 0; i < 20; i++) {
 		pid = embryo(&ctl);
