@@ -1,6 +1,7 @@
 /* GDT and TSS setup; see gdt.h. */
 #include "kernel.h"
 #include "gdt.h"
+#include "memlayout.h"
 #include "trap.h"
 
 struct tss {
@@ -51,6 +52,10 @@ void gdt_init(void)
 	tss.ist[IST_DOUBLE_FAULT - 1] = (uint64_t)ist_stacks[0] + IST_STACK_SIZE;
 	tss.ist[IST_NMI - 1] = (uint64_t)ist_stacks[1] + IST_STACK_SIZE;
 	tss.iomap_base = sizeof(tss);	/* no I/O permission bitmap */
+	/* Until a scheduler sets a real one (lab 2): a stack pointer that faults
+	 * at once, so a missing tss_set_rsp0() is a reported double fault
+	 * rather than writes to wherever address 0 - 8 happens to map. */
+	tss.rsp[0] = KTEST_FAULT_BASE;
 	set_tss_descriptor();
 
 	struct gdt_ptr p = { sizeof(gdt) - 1, (uint64_t)gdt };

@@ -119,6 +119,10 @@ void trap_fatal(struct trapframe *tf, const char *why)
 	printk("\nPANIC: %s: %s (vector %lu, error %#lx)\n", why,
 	       trap_name(tf->vector), tf->vector, tf->error);
 	trap_dump(tf);
+	if (tf->vector == T_DOUBLE_FAULT)
+		printk("  (a fault while starting a fault handler: usually a bad "
+		       "kernel stack - a kernel stack overflow, or TSS RSP0 not "
+		       "set for the running context)\n");
 	if (!trap_from_user(tf))
 		backtrace_from(tf->rbp);
 	printk("PANIC end\n");
@@ -174,6 +178,8 @@ void trap(struct trapframe *tf)
 		fn(tf);
 	else if (tf->vector >= 32)
 		printk("WARNING: unexpected interrupt %lu\n", tf->vector);
+	else if (tf->vector == T_DOUBLE_FAULT || tf->vector == T_MACHINE_CHECK)
+		trap_fatal(tf, "fatal exception");	/* never the program's fault */
 	else if (trap_from_user(tf))
 		user_exception(tf, exception_signal(tf->vector),
 			       trap_name(tf->vector));

@@ -6,7 +6,7 @@
  *
  *   state machine:
  *
- *     (alloc) --> RUNNABLE <--> RUNNING --> ZOMBIE --> (reaped by waitpid)
+ *     (alloc: BLOCKED) --> RUNNABLE <--> RUNNING --> ZOMBIE --> (reaped)
  *                    ^            |
  *                    |            v
  *                    +------- BLOCKED   (waiting on a waitq or a timer)

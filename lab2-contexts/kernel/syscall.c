@@ -44,6 +44,15 @@ const char *syscall_name(uint64_t nr)
 	return nr < SYS_MAX && table[nr] ? table[nr]->name : "?";
 }
 
+/* From syscall_entry.asm when no kernel stack was set up for this context. */
+void syscall_no_kernel_stack(void) __noreturn;
+void syscall_no_kernel_stack(void)
+{
+	panic("system call with no kernel stack: syscall_kernel_rsp is 0. The "
+	      "scheduler must call use_kernel_stack_of(next) before "
+	      "switch_to() (HANDOUT.md §4.3)");
+}
+
 void syscall_dispatch(struct trapframe *tf);
 void syscall_dispatch(struct trapframe *tf)
 {

@@ -14,6 +14,8 @@ bits 64
 section .text
 extern syscall_dispatch
 extern trap_return
+extern syscall_no_kernel_stack
+extern boot_stack_top
 global syscall_entry
 
 %define SEL_UCODE	(0x20 | 3)
@@ -23,6 +25,8 @@ global syscall_entry
 syscall_entry:
 	mov [rel syscall_user_rsp], rsp
 	mov rsp, [rel syscall_kernel_rsp]
+	test rsp, rsp			; never set: say so instead of corrupting
+	jz .no_kernel_stack		; memory below address 0
 	push SEL_UDATA			; ss
 	push qword [rel syscall_user_rsp] ; rsp
 	push r11			; rflags
@@ -35,6 +39,10 @@ syscall_entry:
 	xor ebp, ebp			; backtraces stop here
 	call syscall_dispatch
 	jmp trap_return
+
+.no_kernel_stack:
+	mov rsp, boot_stack_top		; we are about to panic: any stack will do
+	call syscall_no_kernel_stack	; does not return
 
 section .bss
 align 8
