@@ -122,10 +122,10 @@ def test_empty_input(stripper):
 
 @pytest.mark.parametrize("text, message", [
     (f"/* {B} LAB1 SOLUTION */\n/* {B} LAB1 SOLUTION */\n/* {E} LAB1 SOLUTION */\n",
-     "<stdin>:2: error: BEGIN LAB1 SOLUTION inside the LAB1 region opened at line 1"),
-    (f"x\n/* {E} LAB1 SOLUTION */\n", "<stdin>:2: error: END LAB1 SOLUTION without"),
+     f"<stdin>:2: error: {B} LAB1 SOLUTION inside the LAB1 region opened at line 1"),
+    (f"x\n/* {E} LAB1 SOLUTION */\n", f"<stdin>:2: error: {E} LAB1 SOLUTION without"),
     (f"/* {B} LAB1 SOLUTION */\n/* {E} LAB2 SOLUTION */\n",
-     "<stdin>:2: error: END LAB2 SOLUTION closes the LAB1 region opened at line 1"),
+     f"<stdin>:2: error: {E} LAB2 SOLUTION closes the LAB1 region opened at line 1"),
     (f"a\n/* {B} LAB1 SOLUTION */\nb\n", "<stdin>:2: error: LAB1 solution region opened here "
      "is never closed"),
     (f"x;\n/* {S} y; */\n", "<stdin>:2: error: STARTER line must directly follow"),
