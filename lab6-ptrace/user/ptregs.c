@@ -8,7 +8,6 @@
 #include <sys/mman.h>
 
 static char secret[16] = "hidden";
-static volatile int took_alt;
 
 static long marker(long k)
 {
