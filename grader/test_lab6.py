@@ -91,7 +91,8 @@ def test_lifetimes(ochre):
     SIGKILLed while its tracer waits gives ESRCH; a tracer that exits
     leaves its tracee running (O_EXCL: killed); the EXIT stop carries the
     status; SIGTERM to a parked tracee adds no event, stops at SIGNAL once
-    it runs on, and SIGKILL ends a parked tracee."""
+    it runs on, and SIGKILL ends a parked tracee; a tracer blocked in read
+    returns EINTR on a signal (its own tracer drops the SIGTERM)."""
     run_steps(ochre, "ptlife", [
         r"clone event, child frozen until attached: ok",
         r"clone event not followed \(read\): ok",
@@ -101,6 +102,7 @@ def test_lifetimes(ochre):
         r"tracer exits, tracee killed \(O_EXCL\): ok",
         r"EXIT stop with the status: ok",
         r"signals to a parked tracee: ok",
+        r"a blocked tracer's read gives EINTR: ok",
     ])
 
 
