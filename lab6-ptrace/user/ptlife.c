@@ -249,6 +249,44 @@ static void signals_parked(void)
 	printf("ptlife: signals to a parked tracee: ok\n");
 }
 
+static void spin_then_exit(void)
+{
+	for (volatile long i = 0; i < 200000; i++)
+		;
+	_exit(0);
+}
+
+/* A tracer SIGKILLed while it waits (or while its tracee is parked at
+ * PRE of _exit): the tracee runs on and finishes. */
+static void tracer_killed(void)
+{
+	int info[2];
+	CHECK_EQ(pipe(info), 0);
+	long tracer = fork();
+	CHECK(tracer >= 0);
+	if (tracer == 0) {
+		int go[2];
+		long pid = spawn(go, spin_then_exit);
+		int tfd = attach_stopped(pid, go, 0);
+		pt_resume(tfd, PTRACE_STOP_PRE_SYSCALL);
+		CHECK_EQ(write(info[1], &pid, sizeof(pid)), sizeof(pid));
+		struct ptrace_event ev;
+		for (;;)
+			if (read(tfd, &ev, sizeof(ev)) == 0)
+				sched_yield();
+	}
+	long pid;
+	CHECK_EQ(read(info[0], &pid, sizeof(pid)), sizeof(pid));
+	for (int i = 0; i < 5; i++)
+		sched_yield();
+	CHECK_EQ(kill((pid_t)tracer, SIGKILL), 0);
+	int st = wait_status(tracer);
+	CHECK(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
+	st = wait_status(pid);			/* reparented to us */
+	CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	printf("ptlife: tracer killed, tracee runs on: ok\n");
+}
+
 /* A tracer blocked in read is interrupted by a signal (EINTR): we trace
  * the tracer, and drop the SIGTERM at its SIGNAL stop so it lives to see
  * the EINTR. */
@@ -302,6 +340,7 @@ int main(void)
 	tracee_killed();
 	tracer_dies(false);
 	tracer_dies(true);
+	tracer_killed();
 	exit_stop();
 	signals_parked();
 	tracer_interrupted();
