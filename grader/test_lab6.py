@@ -114,9 +114,13 @@ def test_permissions_and_bad_arguments(ochre):
     ESRCH, an unknown file ENOENT, a second tracer EBUSY; writes of the
     wrong length or with unknown bits EINVAL, bad buffers EFAULT (an event
     stays queued); a dead tracee gives ESRCH everywhere; 50 sessions
-    opened and closed in odd orders leave no frame or heap block behind."""
+    opened and closed in odd orders leave no frame or heap block behind;
+    3000 random reads, writes, seeks and opens with hostile lengths,
+    pointers and words on a live tracee's files give errnos, never a
+    PANIC."""
     run_steps(ochre, "ptperm", [
         r"permissions: ok",
         r"bad arguments: ok",
         r"tracee death, no leaks: ok",
+        r"3000 random operations, no panic: ok",
     ])
