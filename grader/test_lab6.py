@@ -93,7 +93,10 @@ def test_lifetimes(ochre):
     it waits; the EXIT stop carries the
     status; SIGTERM to a parked tracee adds no event, stops at SIGNAL once
     it runs on, and SIGKILL ends a parked tracee; a tracer blocked in read
-    returns EINTR on a signal (its own tracer drops the SIGTERM)."""
+    returns EINTR on a signal (its own tracer drops the SIGTERM); exec
+    queues EVENT_ADDRSPACE_SWITCH with the new entry point, a mem file
+    opened before it shows the new image, and a single step starts at
+    the new image's first instruction."""
     run_steps(ochre, "ptlife", [
         r"clone event, child frozen until attached: ok",
         r"clone event not followed \(read\): ok",
@@ -105,6 +108,7 @@ def test_lifetimes(ochre):
         r"EXIT stop with the status: ok",
         r"signals to a parked tracee: ok",
         r"a blocked tracer's read gives EINTR: ok",
+        r"exec: ADDRSPACE_SWITCH, mem follows, step at entry: ok",
     ])
 
 
