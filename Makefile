@@ -39,7 +39,7 @@ host-test: deps
 	$(PYTHON) -m pytest grader/host -q -n $(JOBS)
 
 grade: deps
-	@$(MAKE) --no-print-directory -j$(JOBS) -C $(LATEST) grade
+	@$(MAKE) --no-print-directory -j$(JOBS) -C $(LATEST) grade GRADE_FROM='$(CURDIR)'
 
 # Every graded lab, each against its own kernel, with Gradescope output.
 grade-all: deps

@@ -12,6 +12,8 @@ import re
 
 import pytest
 
+from ochre.machine import PANIC
+
 pytestmark = pytest.mark.lab(1)
 
 
@@ -160,4 +162,4 @@ def test_pagefault(ochre):
 
     # The fault is fatal for the kernel: a panic and exit code 2 are expected.
     m.expect(r"PANIC: ", allow_panic=True)
-    m.wait_exit(status=5, allow_panic=True)
+    m.wait_exit(status=PANIC, allow_panic=True)

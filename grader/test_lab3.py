@@ -11,6 +11,8 @@ import re
 
 import pytest
 
+from ochre.machine import POWEROFF
+
 pytestmark = pytest.mark.lab(3)
 
 
@@ -102,7 +104,7 @@ def test_shell(ochre):
     m.expect(r"\$ $")
     m.sendline("exit")
     m.expect(r"^ochre: init exited with status 0", partial=False)
-    m.wait_exit(status=1)
+    m.wait_exit(status=POWEROFF)
 
 
 def test_damaged_initfs(ochre):
@@ -117,4 +119,4 @@ def test_damaged_initfs(ochre):
     m.expect(r"rescue> $")
     m.sendline("exit 0")
     m.expect(r"^ochre: init exited with status 0", partial=False)
-    m.wait_exit(status=1)
+    m.wait_exit(status=POWEROFF)

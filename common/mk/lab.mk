@@ -230,20 +230,27 @@ $(ISO): $(KERNEL) $(B)/iso/boot/grub/grub.cfg $(foreach m,$(MODULES),$(firstword
 
 # ---- running -----------------------------------------------------------------
 
-QEMU := qemu-system-x86_64
-QEMU_ARGS := $(shell sed -e '/^\#/d' -e 's|{iso}|$(ISO)|' $(TOP)/common/mk/qemu-args)
-QEMU_INTERACTIVE := $(subst -serial stdio,-serial mon:stdio,$(subst -monitor none,,$(QEMU_ARGS)))
+# common/mk/qemu.py builds the QEMU command line for every target here and
+# for the grader (one implementation): common/mk/qemu-args, the kernel
+# command line from CMDLINE (exported, so no shell quoting gets in between),
+# and the grader's -icount. QEMU_ISO boots another ISO (the grader's
+# reproduce command uses it after grading with --build-root); then nothing
+# is built.
 CMDLINE ?=
-FWCFG := $(if $(CMDLINE),-fw_cfg 'name=opt/ochre/cmdline,string=$(CMDLINE)')
+export CMDLINE
+QEMU_ISO ?= $(ISO)
+QEMU_SCRIPT := $(PYTHON) $(TOP)/common/mk/qemu.py --iso $(QEMU_ISO) \
+	--build-hint 'make -C $(LABNAME)'
+BOOT_DEPS := $(if $(filter $(abspath $(QEMU_ISO)),$(ISO)),$(ISO))
 GDBPORT ?= 1234
 
-qemu: $(ISO)
+qemu: $(BOOT_DEPS)
 	@echo "Booting $(LABNAME). Ctrl-A X quits QEMU."
-	$(QEMU) $(QEMU_INTERACTIVE) $(FWCFG)
+	@$(QEMU_SCRIPT) --interactive
 
-qemu-gdb: $(ISO) $(B)/gdbinit
+qemu-gdb: $(BOOT_DEPS) $(B)/gdbinit
 	@echo "QEMU waits for gdb on port $(GDBPORT); in another terminal: make -C $(LABNAME) gdb"
-	$(QEMU) $(QEMU_INTERACTIVE) $(FWCFG) -S -gdb tcp::$(GDBPORT)
+	@$(QEMU_SCRIPT) --interactive --gdb $(GDBPORT)
 
 $(B)/gdbinit: $(TOP)/common/mk/gdbinit
 	$(Q)sed -e 's|{kernel}|$(KERNEL)|' -e 's|{port}|$(GDBPORT)|' $< > $@
@@ -253,15 +260,18 @@ gdb: $(B)/gdbinit
 
 # Benchmarks (labs with a user-space `bench` program): with -icount shift=0
 # the guest TSC counts instructions, so the figures are reproducible.
-bench: $(ISO)
+bench: $(BOOT_DEPS)
 	@echo "Running init=bench on $(LABNAME) under -icount shift=0 ..."
-	$(Q)timeout 300 $(QEMU) $(QEMU_ARGS) -icount shift=0,sleep=off \
-		-fw_cfg 'name=opt/ochre/cmdline,string=init=bench quiet' \
+	$(Q)timeout 300 $(QEMU_SCRIPT) --icount shift=0,sleep=off --cmdline 'init=bench quiet' \
 		> $(B)/bench.log 2>&1; grep '^bench' $(B)/bench.log || \
 		{ echo "no bench output; see $(B)/bench.log"; exit 1; }
 
+# The grader runs in the directory make was started from (GRADE_FROM; the
+# top Makefile passes its own), so the log paths and reproduce commands it
+# prints work where the student typed `make grade`.
+GRADE_FROM ?= $(CURDIR)
 grade: $(ISO)
-	$(Q)cd $(TOP) && $(PYTHON) -m pytest grader --lab $(LAB) -n auto $(GRADE_ARGS)
+	$(Q)cd '$(GRADE_FROM)' && $(PYTHON) -m pytest $(TOP)/grader --lab $(LAB) -n auto $(GRADE_ARGS)
 
 clean:
 	rm -rf $(B)
