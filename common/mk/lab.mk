@@ -289,7 +289,9 @@ qemu-gdb: $(BOOT_DEPS) $(B)/gdbinit
 	@echo "QEMU waits for gdb on port $(GDBPORT); in another terminal: make -C $(LABNAME) gdb"
 	@$(QEMU_SCRIPT) --interactive --gdb $(GDBPORT)
 
-$(B)/gdbinit: $(TOP)/common/mk/gdbinit
+# Written every time: GDBPORT may differ from the last run.
+$(B)/gdbinit: $(TOP)/common/mk/gdbinit FORCE
+	@mkdir -p $(dir $@)
 	$(Q)sed -e 's|{kernel}|$(KERNEL)|' -e 's|{port}|$(GDBPORT)|' $< > $@
 
 gdb: $(B)/gdbinit
