@@ -7,6 +7,7 @@
 #   make grade          grade the most complete lab (and all labs before it)
 #   make handout        write the student tree to build/handout
 #   make handout-check  starter code builds, boots and fails its lab's tests
+#   make host-test      the grader's host tests (HOST_ARGS='-k NAME' for some)
 #   make deps           install missing Debian packages
 #   make clang          build every lab with clang as well (zero warnings)
 #   make bench          run the benchmarks of the most complete lab
@@ -27,7 +28,7 @@ all: deps
 	@for l in $(LABS); do $(MAKE) --no-print-directory -j$(JOBS) -C $$l || exit 1; done
 
 help:
-	@sed -n '3,14p' Makefile
+	@sed -n '3,15p' Makefile
 
 deps:
 	@common/mk/deps.sh
@@ -36,7 +37,7 @@ run: deps
 	@$(MAKE) --no-print-directory -j$(JOBS) -C $(LATEST) qemu
 
 host-test: deps
-	$(PYTHON) -m pytest grader/host -q -n $(JOBS)
+	$(PYTHON) -m pytest grader/host -q -n $(JOBS) $(HOST_ARGS)
 
 grade: deps
 	@$(MAKE) --no-print-directory -j$(JOBS) -C $(LATEST) grade GRADE_FROM='$(CURDIR)'

@@ -39,6 +39,9 @@ STRIP_SUFFIXES = (".c", ".h", ".asm", ".S", ".s", ".ld", ".inc")
 # Python caches that may not be git-ignored yet.
 EXCLUDED_TOP = ("build", ".ci", ".git")
 EXCLUDED_PARTS = ("__pycache__", ".pytest_cache")
+# Maintainer files that quote the reference solution (lines, private helper
+# names): a student tree must not show them.
+INSTRUCTOR_ONLY = ("grader/host/test_mapper_mutations.py",)
 
 
 def show(path):
@@ -89,6 +92,8 @@ def tree_files(repo):
     for path in sorted(paths):
         parts = path.split("/")
         if parts[0] in EXCLUDED_TOP or any(p in EXCLUDED_PARTS for p in parts):
+            continue
+        if path in INSTRUCTOR_ONLY:
             continue
         full = os.path.join(repo, path)
         if os.path.islink(full) or os.path.isfile(full):   # skip deleted files

@@ -76,6 +76,15 @@ def test_map_errors(ochre):
     ochre.ktest("map_errors")
 
 
+@pytest.mark.points(3)
+def test_map_enomem(ochre):
+    """A map that runs out of frames half-way (the frame allocator is told
+    to fail after 0, 1 or 2 frames) returns -ENOMEM and frees the tables it
+    created: the free-frame count is exactly as before, and tables that
+    existed before the call stay."""
+    ochre.ktest("map_enomem")
+
+
 @pytest.mark.points(5)
 def test_map_storm(ochre):
     """Thousands of random map/unmap operations over a large address range,

@@ -78,12 +78,15 @@ KINCLUDES := -I$(TOP)/common/kernel -I$(TOP)/common/include -I$(TOP)/common/lib 
 
 WARNINGS := -Wall -Wextra -Werror -Wno-unused-parameter -Wstrict-prototypes \
 	-Wshadow -Wvla
-KCFLAGS := -std=gnu11 -O2 -g $(WARNINGS) \
+# How kernel code is compiled, without paths or dependency output: the host
+# tests compile shared code (common/lib) with exactly these (make
+# print-KERNEL_CODE_FLAGS), so they cannot drift from the build.
+KERNEL_CODE_FLAGS := -std=gnu11 -O2 $(WARNINGS) \
 	-ffreestanding -fno-builtin -nostdinc \
-	-isystem $(shell $(CC) -print-file-name=include) \
 	-fno-stack-protector -fno-pic -fno-pie -fno-omit-frame-pointer \
 	-fno-asynchronous-unwind-tables -fno-strict-aliasing \
-	-mno-red-zone -mcmodel=kernel -mno-sse -mno-sse2 -mno-mmx -mno-80387 \
+	-mno-red-zone -mcmodel=kernel -mno-sse -mno-sse2 -mno-mmx -mno-80387
+KCFLAGS := $(KERNEL_CODE_FLAGS) -g -isystem $(shell $(CC) -print-file-name=include) \
 	-fmacro-prefix-map=$(TOP)/= -MMD -MP $(KINCLUDES) -DOCHRE_LAB=$(LAB) -DOCHRE_LAB_NAME='"$(LABNAME)"' \
 	$(EXTRA_CFLAGS)
 KLDFLAGS := -nostdlib -z max-page-size=4096 -z noexecstack --no-warn-rwx-segments
@@ -314,6 +317,11 @@ grade: $(ISO)
 
 clean:
 	rm -rf $(B)
+
+# make print-VAR: the value of a make variable (tests and tools read the
+# build's own settings this way).
+print-%:
+	@echo '$($*)'
 
 # For editors (clangd): the compile commands of this lab's kernel.
 compile_commands.json:

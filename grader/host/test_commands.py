@@ -10,7 +10,6 @@ Builds in this repository's build/ are serialized with a lock, so these
 tests may run in parallel (pytest -n) with each other.
 """
 
-import fcntl
 import os
 import pty
 import re
@@ -25,40 +24,10 @@ import time
 
 import pytest
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-LAB1 = os.path.join(ROOT, "lab1-paging")
+from conftest import ROOT, make, sh
+
+LAB1 = str(ROOT / "lab1-paging")
 GDB = shutil.which("gdb-multiarch") or shutil.which("gdb")
-
-
-def labs(root=ROOT):
-    return sorted(d for d in os.listdir(root)
-                  if re.fullmatch(r"lab\d-.+", d) and os.path.exists(os.path.join(root, d, "Makefile")))
-
-
-@pytest.fixture
-def repo_lock():
-    """One test at a time builds or boots from this repository's build/."""
-    os.makedirs(os.path.join(ROOT, "build"), exist_ok=True)
-    with open(os.path.join(ROOT, "build", ".host-commands.lock"), "w") as f:
-        fcntl.flock(f, fcntl.LOCK_EX)
-        yield
-        fcntl.flock(f, fcntl.LOCK_UN)
-
-
-def run(cmd, cwd=ROOT, timeout=300, **kw):
-    """Run a shell command as a student would type it in cwd."""
-    env = dict(os.environ, PWD=cwd, **kw.pop("env", {}))
-    env.pop("CMDLINE", None)
-    env.pop("MAKEFLAGS", None)
-    env.pop("MAKELEVEL", None)
-    return subprocess.run(cmd, shell=True, cwd=cwd, env=env, stdin=subprocess.DEVNULL,
-                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                          timeout=timeout, **kw)
-
-
-def make(args, cwd=ROOT, **kw):
-    r = run(f"make --no-print-directory {args}", cwd=cwd, **kw)
-    return r
 
 
 # ---- make run, make qemu, make qemu-gdb ---------------------------------------
@@ -70,7 +39,7 @@ class Pty:
         self.pid, self.fd = pty.fork()
         if self.pid == 0:
             os.chdir(cwd)
-            os.environ["PWD"] = cwd
+            os.environ["PWD"] = str(cwd)
             for k in ("CMDLINE", "MAKEFLAGS", "MAKELEVEL"):
                 os.environ.pop(k, None)
             os.execvp("/bin/sh", ["/bin/sh", "-c", cmd])
@@ -219,18 +188,6 @@ def test_qemu_gdb(repo_lock):
 
 # ---- the reproduce command, on a starter tree --------------------------------
 
-@pytest.fixture(scope="module")
-def starter(tmp_path_factory):
-    """The student tree from `make handout` (every lab stripped), with lab 1
-    built: its lab-1 tests fail."""
-    dest = str(tmp_path_factory.mktemp("handout") / "ochre")
-    r = run(f"{sys.executable} grader/handout.py make {dest}")
-    assert r.returncode == 0, r.stdout
-    r = make("-C lab1-paging", cwd=dest)
-    assert r.returncode == 0, r.stdout
-    return dest
-
-
 def reproduce_from(output):
     """The failure line and the reproduce command of the first failure."""
     failure = re.search(r"^KTEST frames_basic: FAIL.*$", output, re.M)
@@ -247,13 +204,13 @@ def test_reproduce_command_reproduces(starter, where):
     The log path printed is valid from there too."""
     cwd = os.path.normpath(os.path.join(starter, where))
     grade = "make grade" if where != "." else "make -C lab1-paging grade"
-    r = run(f"{grade} GRADE_ARGS='-k frames_basic'", cwd=cwd)
+    r = sh(f"{grade} GRADE_ARGS='-k frames_basic'", cwd=cwd)
     assert r.returncode != 0, r.stdout
     line, cmd = reproduce_from(r.stdout)
     log = re.search(r"\(full log: (\S+)\)", r.stdout).group(1)
     assert os.path.isfile(os.path.join(cwd, log)), (cwd, log)
     assert not re.search(r"^\[gw\d+\] ", r.stdout, re.M)   # no xdist worker line
-    again = run(cmd, cwd=cwd, timeout=120)
+    again = sh(cmd, cwd=cwd, timeout=120)
     assert line in again.stdout, f"$ {cmd}\n{again.stdout}"
     assert again.returncode != 0
 
@@ -262,23 +219,15 @@ def test_reproduce_with_build_root(starter, repo_lock):
     """Grading another tree's build (--build-root) from this repository:
     the reproduce command boots the ISO that was graded, not this
     repository's own, and shows the same failure."""
-    r = run(f"{sys.executable} -m pytest grader --lab 1 -k frames_basic "
+    r = sh(f"{shlex.quote(sys.executable)} -m pytest grader --lab 1 -k frames_basic "
             f"--build-root {starter}/build -p no:cacheprovider")
     line, cmd = reproduce_from(r.stdout)
     assert f"QEMU_ISO={starter}/build/lab1/ochre.iso" in cmd, cmd
-    again = run(cmd, timeout=120)
+    again = sh(cmd, timeout=120)
     assert line in again.stdout, f"$ {cmd}\n{again.stdout}"
 
 
 # ---- make correctness, on a copy of the tree ---------------------------------
-
-@pytest.fixture
-def tree_copy(tmp_path):
-    dest = tmp_path / "ochre"
-    shutil.copytree(ROOT, dest, symlinks=True, ignore=shutil.ignore_patterns(
-        "build", ".git", "__pycache__", "compile_commands.json"))
-    return dest
-
 
 def test_bundled_program_rebuilds_when_its_header_changes(tree_copy):
     """Lab 2 links every program into the bootstrap image: touching a header
@@ -304,7 +253,7 @@ def test_removed_program_leaves_the_initfs_image(tree_copy):
     assert r.returncode == 0, r.stdout
 
     def listing():
-        out = run(f"{b}/tools/mkinitfs --check {b}/initfs.img").stdout
+        out = sh(f"{b}/tools/mkinitfs --check {b}/initfs.img").stdout
         return re.findall(r"\S+$", out, re.M)
     assert "/bin/wc" in listing() or "bin/wc" in " ".join(listing())
     (tree_copy / "lab3-schemes" / "user" / "wc.c").unlink()
@@ -360,3 +309,4 @@ def test_failed_recipe_leaves_no_output(tree_copy):
     r = make(f"-C lab1-paging {b}/ksyms.c", cwd=str(tree_copy))
     assert r.returncode != 0, r.stdout
     assert not (tree_copy / "build" / "lab1" / "ksyms.c").exists()
+
