@@ -2,10 +2,13 @@
 # RETIRES (files of earlier labs this lab replaces), and includes this file.
 #
 #   make            build build/labN/ochre.iso
-#   make qemu       boot it interactively (CMDLINE='ktest=all' to choose)
+#   make qemu       boot it interactively (CMDLINE='ktest=all' to choose;
+#                   QEMU_ISO=path boots another build's ISO, building nothing)
 #   make qemu-gdb   boot it stopped, waiting for gdb (then: make gdb)
 #   make grade      run the grader for labs 1..N on this lab's kernel
+#   make bench      the user-space benchmarks under -icount shift=0
 #   make clean      remove build/labN
+#   make print-VAR  print a make variable (e.g. KERNEL_CODE_FLAGS)
 #
 # Lab N's kernel is built from common/ plus the kernel/ directories of labs
 # 1..N, minus every file named in a RETIRES line of those labs' Makefiles.
