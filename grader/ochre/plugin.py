@@ -5,6 +5,7 @@ Loaded by grader/conftest.py. See grader/README.md for the big picture.
 
 import os
 import re
+import shutil
 import time
 
 import pytest
@@ -86,6 +87,10 @@ class Grading:
             rel = os.path.relpath(self.lab_dir)
             raise pytest.UsageError(f"{os.path.relpath(self.iso)} does not exist: "
                                     f"build it first with `make -C {rel}`")
+        qemu = os.environ.get("OCHRE_QEMU", tree.qemu.QEMU_PROGRAM)
+        if not shutil.which(qemu):
+            raise pytest.UsageError(f"{qemu} is not installed: run `make deps` "
+                                    "(Debian package qemu-system-x86)")
         try:
             self.qemu_args = tree.read_qemu_args(tree.REPO_ROOT, self.iso)
         except OSError as e:
