@@ -18,8 +18,8 @@ static uint32_t free_head = FRAME_NONE;	/* first free frame's number */
 static size_t nfree;			/* frames on the free list */
 static size_t nusable;			/* frames the allocator manages */
 
-/* Given helpers (marked unused because the starter code does not call them). */
-static __unused physaddr_t highest_usable_address(void)
+/* Given helpers. */
+static physaddr_t highest_usable_address(void)
 {
 	physaddr_t top = 0;
 	for (int i = 0; i < boot_info.nusable; i++)
@@ -27,7 +27,7 @@ static __unused physaddr_t highest_usable_address(void)
 	return top;
 }
 
-static __unused void push_free(size_t n)
+static void push_free(size_t n)
 {
 	frames[n].flags |= FRAME_FREE;
 	frames[n].next_free = free_head;
