@@ -11,6 +11,8 @@
 #   make deps           install missing Debian packages
 #   make clang          build every lab with clang as well (zero warnings)
 #   make bench          run the benchmarks of the most complete lab
+#   make check-duplicates  no kernel logic repeated across labs (developers:
+#                       needs the `duplicates` tool, which CI does not have)
 
 SHELL := /bin/bash
 PYTHON = $(shell common/mk/find-python)
@@ -22,7 +24,7 @@ GRADED := $(foreach l,$(LABS),$(if $(wildcard grader/test_lab$(shell echo $(l) |
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 
 .PHONY: all run test grade grade-all host-test handout handout-check deps \
-	clang bench clean help compile_commands.json
+	clang bench clean help compile_commands.json check-duplicates
 
 all: deps
 	@for l in $(LABS); do $(MAKE) --no-print-directory -j$(JOBS) -C $$l || exit 1; done
@@ -65,6 +67,9 @@ test: deps
 	$(MAKE) --no-print-directory grade-all && \
 	$(MAKE) --no-print-directory handout-check && \
 	echo "make test: all passed in $$(( $$(date +%s) - start )) s"
+
+check-duplicates:
+	@common/tools/check-duplicates
 
 bench: deps
 	@$(MAKE) --no-print-directory -j$(JOBS) -C $(LATEST) bench
