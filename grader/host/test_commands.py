@@ -10,6 +10,7 @@ Builds in this repository's build/ are serialized with a lock, so these
 tests may run in parallel (pytest -n) with each other.
 """
 
+import json
 import os
 import pty
 import re
@@ -151,6 +152,23 @@ def test_make_from_another_directory(repo_lock, tmp_path):
     """make -C works from any directory."""
     r = make(f"-C {LAB1} qemu CMDLINE='ktest=frames_basic'", cwd=str(tmp_path))
     assert r.returncode == 0 and "KTEST frames_basic: PASS" in r.stdout, r.stdout
+
+
+def test_lab2_demo(repo_lock):
+    """README: `make -C lab2-contexts qemu` shows lab 2's process demo,
+    which ends in a clean poweroff."""
+    r = make("-C lab2-contexts qemu", timeout=180)
+    assert "init: done." in r.stdout and r.returncode == 0, r.stdout[-3000:]
+
+
+def test_compile_commands(tree_copy):
+    """README: `make -C lab1-paging compile_commands.json` writes the
+    compile commands of every kernel C file, for clangd."""
+    r = make("-C lab1-paging compile_commands.json", cwd=tree_copy)
+    assert r.returncode == 0, r.stdout
+    entries = json.loads((tree_copy / "compile_commands.json").read_text())
+    files = {os.path.basename(e["file"]) for e in entries}
+    assert {"mapper.c", "kmain.c", "frame.c"} <= files, files
 
 
 def free_port():
