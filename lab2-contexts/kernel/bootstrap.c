@@ -104,13 +104,11 @@ void kernel_main_loop(void)
 	if (!prog || !*prog)
 		prog = "init";
 
-	struct context *c = context_alloc(prog);
-	if (!c)
-		fail("no context", -ENOMEM);
-	c->as = addrspace_create();
-	if (!c->as)
-		fail("no address space", -ENOMEM);
-	int err = load_image(c->as, phys_to_virt(m->start), m->end - m->start);
+	struct context *c;
+	int err = context_new(NULL, prog, &c);
+	if (err)
+		fail("no context", err);
+	err = load_image(c->as, phys_to_virt(m->start), m->end - m->start);
 	if (err)
 		fail("bad bootstrap image", err);
 	uint64_t rsp;
@@ -119,14 +117,7 @@ void kernel_main_loop(void)
 		fail("no stack", err);
 
 	const struct bootstrap_header *h = phys_to_virt(m->start);
-	*c->tf = (struct trapframe){
-		.rip = h->entry,
-		.cs = SEL_UCODE,
-		.rflags = 0x202,	/* interrupts on */
-		.rsp = rsp,
-		.ss = SEL_UDATA,
-	};
-	context_prepare_first_switch(c);
-	sched_make_runnable(c);
+	trapframe_init_user(c->tf, h->entry, rsp);
+	context_start(NULL, c);
 	sched_start();
 }

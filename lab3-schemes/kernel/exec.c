@@ -206,12 +206,12 @@ static __unused int build_stack(struct addrspace *as, const struct strvec *argv,
 	/* STARTER: return -ENOSYS; */
 }
 
-static __unused void set_name_from_path(const char *path)
+static __unused void name_from_path(const char *path, char name[CONTEXT_NAME])
 {
 	const char *slash = strrchr(path, '/');
 	const char *colon = strrchr(path, ':');
 	const char *base = slash ? slash + 1 : colon ? colon + 1 : path;
-	context_set_name(cur, base);
+	strlcpy(name, base, CONTEXT_NAME);
 }
 
 static int64_t sys_execve(uint64_t upath, uint64_t uargv, uint64_t uenvp)
@@ -257,19 +257,9 @@ static int64_t sys_execve(uint64_t upath, uint64_t uargv, uint64_t uenvp)
 	}
 
 	/* The point of no return: from here on the old program is gone. */
-	struct addrspace *old = cur->as;
-	cur->as = as;
-	addrspace_switch(as);
-	addrspace_destroy(old);
-	fd_close_on_exec();
-	set_name_from_path(path);
-	*cur->tf = (struct trapframe){
-		.rip = img.entry,
-		.cs = SEL_UCODE,
-		.rflags = 0x202,
-		.rsp = rsp,
-		.ss = SEL_UDATA,
-	};
+	char name[CONTEXT_NAME];
+	name_from_path(path, name);
+	context_exec(as, name, img.entry, rsp);
 	return 0;
 	/* END LAB3 SOLUTION */
 	/* STARTER: kfree(argv.buf); kfree(envp.buf); return -ENOSYS; */
