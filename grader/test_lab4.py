@@ -115,3 +115,13 @@ def test_range_edges(ochre):
     exactly that range: a child built from scratch finds the page at hi
     (and below lo) as it was, and every page inside changed."""
     ochre.user("asedges")
+
+
+@pytest.mark.points(2)
+def test_proc_fuzz(ochre):
+    """A fuzzer of the process primitives (30,000 random operations by
+    short-lived workers: embryos, proc: files, dup/dup2/close, FT_INHERIT,
+    as_ops at edge ranges, regs, start, kill, failed execs) never panics
+    the kernel, and frames, heap and contexts end at their baseline.
+    docs/fuzzing.md has the long run."""
+    ochre.user("procfuzz", timeout=120)
