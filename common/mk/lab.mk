@@ -24,6 +24,9 @@ KERNEL := $(B)/kernel.elf
 # Retired files: "RETIRES := a b" or "RETIRES += c" lines, paths from TOP.
 RETIRED := $(addprefix $(TOP)/,$(foreach d,$(LABDIRS),\
 	$(shell sed -n 's/^RETIRES *[:+]*= *//p' $(d)/Makefile)))
+# EXTRA_RETIRES=path on the command line drops more (the grader builds a
+# kernel without a seam provider this way, into its own B=).
+RETIRED += $(addprefix $(TOP)/,$(EXTRA_RETIRES))
 # How user programs are packaged: "bundle" (lab 2: all linked into the
 # bootstrap image) until a lab says "USER_MODE := elf" (lab 3: separate ELF
 # files in the initfs image). The last lab that says something wins.

@@ -175,41 +175,6 @@ static int64_t sys_kill(uint64_t pid, uint64_t sig)
 }
 SYSCALL(SYS_KILL, sys_kill);
 
-/*
- * The last stop before user mode (called by trap() and the syscall path):
- * die if killed; give up the CPU if the time slice is over.
- */
-void trap_return_to_user(struct trapframe *tf)
-{
-	if (cur->killed)
-		do_exit(W_SIGNALED(cur->killed));
-	if (sched_need_resched())
-		yield();
-	if (cur->killed)
-		do_exit(W_SIGNALED(cur->killed));
-}
-
-static const char *signal_name(int sig)
-{
-	switch (sig) {
-	case SIGILL: return "SIGILL";
-	case SIGTRAP: return "SIGTRAP";
-	case SIGFPE: return "SIGFPE";
-	case SIGKILL: return "SIGKILL";
-	case SIGSEGV: return "SIGSEGV";
-	case SIGTERM: return "SIGTERM";
-	default: return "signal";
-	}
-}
-
-/* A user program faulted: it dies, the kernel carries on. */
-void user_exception(struct trapframe *tf, int sig, const char *why)
-{
-	printk("ochre: pid %d (%s) killed by %s: %s at rip %#lx\n", cur->pid,
-	       cur->name, signal_name(sig), why, tf->rip);
-	do_exit(W_SIGNALED(sig));
-}
-
 static int64_t sys_getpid(void)
 {
 	return cur->pid;

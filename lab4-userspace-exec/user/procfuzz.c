@@ -203,7 +203,7 @@ int main(void)
 		if (done >= next_report) {
 			printf("%s: %lu operations, %lu workers\n", FUZZ_NAME,
 			       done, workers);
-			next_report += FUZZ_OPS / 10;
+			next_report += FUZZ_OPS >= 1000000 ? 100000 : FUZZ_OPS / 10;
 		}
 	}
 	/* Started grandchildren were reparented to us (init) or are gone. */
