@@ -9,6 +9,8 @@ import re
 
 import pytest
 
+from ochre.machine import POWEROFF, USAGE
+
 pytestmark = pytest.mark.lab(0)
 
 PROMPT = r"ochre> $"
@@ -33,7 +35,7 @@ def test_unknown_ktest(ochre):
     names = found.group(1).split()
     if not names:
         m.fail("the NOT FOUND line lists no available tests")
-    m.wait_exit(status=9)
+    m.wait_exit(status=USAGE)
 
 
 def test_unknown_option(ochre):
@@ -66,7 +68,7 @@ def test_monitor(ochre):
         m.fail("`frames` printed no number", f"it printed: {m.before!r}")
 
     m.sendline("poweroff")
-    m.wait_exit(status=1)
+    m.wait_exit(status=POWEROFF)
 
 
 # ---- seams (common/kernel/seam.h) ------------------------------------------
@@ -81,7 +83,7 @@ def test_seam_providers(ochre):
     graded, and from lab 2 on none is missing (no default stands in)."""
     m = ochre.boot("ktest=no_such_test")
     m.expect(r"^KTEST no_such_test: NOT FOUND", partial=False)
-    m.wait_exit(status=9)
+    m.wait_exit(status=USAGE)
     found = {k: v.strip() for k, v in re.findall(r"^seam (\w+): (.*)$", m.output, re.M)}
     for seam in SEAMS:
         if seam not in found:

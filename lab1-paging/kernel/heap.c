@@ -126,7 +126,7 @@ static void va_give(uintptr_t va, size_t npages)
 
 /* Given helper: maps npages fresh frames at free heap addresses; returns
  * their start, or NULL. */
-static __unused void *heap_grow(size_t npages)
+static void *heap_grow(size_t npages)
 {
 	struct flush fl = FLUSH_INIT;
 	uintptr_t start = va_take(npages);
@@ -156,7 +156,7 @@ static __unused void *heap_grow(size_t npages)
 }
 
 /* Given helper: unmaps npages at va, returns their frames and addresses. */
-static __unused void heap_release(void *va, size_t npages)
+static void heap_release(void *va, size_t npages)
 {
 	struct flush fl = FLUSH_INIT;
 	for (size_t i = 0; i < npages; i++) {

@@ -9,7 +9,7 @@
 /* Given: user_copy_raw in chunks, with a preemption point between them,
  * so that one huge read or write cannot hold the CPU for its whole length.
  * A copy of at most PREEMPT_CHUNK bytes never gives up the CPU. */
-static __unused int user_copy(void *dst, const void *src, size_t n)
+static int user_copy(void *dst, const void *src, size_t n)
 {
 	for (size_t done = 0; done < n; done += PREEMPT_CHUNK) {
 		if (done)
