@@ -11,7 +11,7 @@
 #include "kernel.h"
 #include "addrspace.h"
 #include "context.h"
-#include "syscall.h"
+#include "syscall_table.h"
 
 static int64_t sys_fork(void)
 {

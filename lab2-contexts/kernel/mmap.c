@@ -7,7 +7,7 @@
 #include "context.h"
 #include "mapper.h"
 #include "memlayout.h"
-#include "syscall.h"
+#include "syscall_table.h"
 #include <ochre/mman.h>
 
 /*

@@ -7,7 +7,7 @@
 #include "context.h"
 #include "frame.h"
 #include "heap.h"
-#include "syscall.h"
+#include "syscall_table.h"
 #include "timer.h"
 #include "trap.h"
 #include "usercopy.h"

@@ -8,7 +8,7 @@
 #include "file.h"
 #include "heap.h"
 #include "scheme.h"
-#include "syscall.h"
+#include "syscall_table.h"
 #include "usercopy.h"
 #include "path.h"
 

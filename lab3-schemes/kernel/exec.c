@@ -17,17 +17,13 @@
 #include "mapper.h"
 #include "memlayout.h"
 #include "scheme.h"
-#include "syscall.h"
+#include "syscall_table.h"
 #include "usercopy.h"
 #include "../../common/lib/elf.h"
 
 #define EXEC_FILE_MAX	(8UL << 20)	/* biggest program we load */
-#define EXEC_MEM_MAX	(64UL << 20)	/* most memory its segments may ask */
-#define ARG_BYTES_MAX	65536		/* argv + envp strings together */
-#define ARG_COUNT_MAX	1024
-#define AT_NULL		0
-#define AT_PAGESZ	6
-#define AT_ENTRY	9
+#include <ochre/auxv.h>
+#include <ochre/layout.h>	/* EXEC_MEM_MAX, ARG_BYTES_MAX, ARG_COUNT_MAX */
 
 /* argv or envp, copied into one kernel buffer: n strings, back to back. */
 struct strvec {

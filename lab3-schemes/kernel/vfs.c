@@ -7,7 +7,7 @@
 #include "context.h"
 #include "file.h"
 #include "scheme.h"
-#include "syscall.h"
+#include "syscall_table.h"
 #include "usercopy.h"
 #include <ochre/errno.h>
 #include "path.h"

@@ -33,14 +33,14 @@
 #include <ochre/signal.h>
 #include <ochre/proc.h>
 
-enum pf_kind { PF_NEW, PF_NEW_AS, PF_EXEC, PF_AS, PF_FT, PF_REGS, PF_START };
+enum procfile_kind { PROC_NEW, PROC_NEW_AS, PROC_EXEC, PROC_AS, PROC_FT, PROC_REGS, PROC_START };
 
 struct procfile {
-	enum pf_kind kind;
-	int pid;			/* PF_NEW and proc:/<pid>/... */
+	enum procfile_kind kind;
+	int pid;			/* PROC_NEW and proc:/<pid>/... */
 	uint64_t serial;		/* that context's serial: a pid reused
 					   later is another context */
-	struct addrspace *as;		/* PF_NEW_AS, until exec takes it */
+	struct addrspace *as;		/* PROC_NEW_AS, until exec takes it */
 };
 
 /* ---- embryos ---- */
@@ -198,7 +198,7 @@ static int as_write_bytes(struct addrspace *as, uintptr_t va, uintptr_t ubuf,
 	return 0;
 }
 
-static int64_t as_op(struct addrspace *as, struct iobuf *b)
+static int64_t as_request(struct addrspace *as, struct iobuf *b)
 {
 	struct as_op op;
 	uint64_t flags = 0;
@@ -258,7 +258,7 @@ static bool stays_home(struct file *f)
 	return f->scheme == &thisproc_scheme || f->scheme == &proc_scheme;
 }
 
-static int64_t ft_op(struct context *child, struct iobuf *b)
+static int64_t ft_request(struct context *child, struct iobuf *b)
 {
 	struct ft_op op;
 	if (b->len != sizeof(op))
@@ -360,7 +360,7 @@ static int64_t exec_commit(struct iobuf *b)
 	px.name[sizeof(px.name) - 1] = '\0';
 	struct file *asf = fd_get(px.as_fd);	/* all 64 bits */
 	struct procfile *pf = asf ? asf->priv : NULL;
-	if (!asf || asf->scheme != &thisproc_scheme || pf->kind != PF_NEW_AS)
+	if (!asf || asf->scheme != &thisproc_scheme || pf->kind != PROC_NEW_AS)
 		return -EBADF;
 	if (!pf->as)
 		return -EINVAL;		/* already installed by an earlier exec */
@@ -406,24 +406,24 @@ static int pf_open(struct scheme *s, const char *path, int flags, int mode,
 	if (s == &thisproc_scheme) {
 		if (strcmp(path, "/new") == 0) {
 			struct context *c = embryo_create();
-			pf->kind = PF_NEW;
+			pf->kind = PROC_NEW;
 			pf->pid = c ? c->pid : 0;
 			pf->serial = c ? c->serial : 0;
 			err = c ? 0 : -EAGAIN;
 		} else if (strcmp(path, "/new-addrspace") == 0) {
-			pf->kind = PF_NEW_AS;
+			pf->kind = PROC_NEW_AS;
 			pf->as = addrspace_create();
 			err = pf->as ? 0 : -ENOMEM;
 		} else if (strcmp(path, "/exec") == 0) {
-			pf->kind = PF_EXEC;
+			pf->kind = PROC_EXEC;
 		} else {
 			err = -ENOENT;
 		}
 	} else {
 		static const char *const names[] = { "addrspace", "filetable",
 						     "regs", "start" };
-		static const enum pf_kind kinds[] = { PF_AS, PF_FT, PF_REGS,
-						      PF_START };
+		static const enum procfile_kind kinds[] = { PROC_AS, PROC_FT, PROC_REGS,
+						      PROC_START };
 		const char *rest = "";
 		int pid = path[0] == '/' ? parse_pid(path + 1, &rest) : -ENOENT;
 		err = pid < 0 ? pid : -ENOENT;
@@ -449,13 +449,13 @@ static int64_t pf_read(struct file *f, struct iobuf *b, uint64_t off)
 {
 	struct procfile *pf = f->priv;
 	struct context *c;
-	if (pf->kind == PF_NEW) {
+	if (pf->kind == PROC_NEW) {
 		uint64_t pid = (uint64_t)pf->pid;
 		if (b->len < sizeof(pid))
 			return -EINVAL;
 		return iobuf_put(b, 0, &pid, sizeof(pid)) ?: (int64_t)sizeof(pid);
 	}
-	if (pf->kind != PF_REGS)
+	if (pf->kind != PROC_REGS)
 		return -EBADF;
 	int err = embryo_lookup(pf->pid, pf->serial, &c);
 	if (err)
@@ -472,14 +472,14 @@ static int64_t pf_write(struct file *f, struct iobuf *b, uint64_t off)
 	struct procfile *pf = f->priv;
 	struct context *c = NULL;
 	switch (pf->kind) {
-	case PF_NEW_AS:
-		return pf->as ? as_op(pf->as, b) : -EINVAL;
-	case PF_EXEC:
+	case PROC_NEW_AS:
+		return pf->as ? as_request(pf->as, b) : -EINVAL;
+	case PROC_EXEC:
 		return exec_commit(b);
-	case PF_AS:
-	case PF_FT:
-	case PF_REGS:
-	case PF_START: {
+	case PROC_AS:
+	case PROC_FT:
+	case PROC_REGS:
+	case PROC_START: {
 		int err = embryo_lookup(pf->pid, pf->serial, &c);
 		if (err)
 			return err;
@@ -488,11 +488,11 @@ static int64_t pf_write(struct file *f, struct iobuf *b, uint64_t off)
 	default:
 		return -EBADF;
 	}
-	if (pf->kind == PF_AS)
-		return as_op(c->as, b);
-	if (pf->kind == PF_FT)
-		return ft_op(c, b);
-	if (pf->kind == PF_START)
+	if (pf->kind == PROC_AS)
+		return as_request(c->as, b);
+	if (pf->kind == PROC_FT)
+		return ft_request(c, b);
+	if (pf->kind == PROC_START)
 		return b->len ? start(c) : -EINVAL;
 	struct proc_regs r;
 	if (b->len != sizeof(r))
@@ -505,14 +505,14 @@ static int64_t pf_write(struct file *f, struct iobuf *b, uint64_t off)
 static void pf_close(struct file *f)
 {
 	struct procfile *pf = f->priv;
-	if (pf->kind == PF_NEW) {
+	if (pf->kind == PROC_NEW) {
 		/* An embryo dies with the handle that made it (the handle
 		 * never left its creator: stays_home). */
 		struct context *c = context_find(pf->pid);
 		if (c && c->serial == pf->serial && c->state != CTX_ZOMBIE &&
 		    is_embryo(c))
 			embryo_destroy(c);
-	} else if (pf->kind == PF_NEW_AS && pf->as) {
+	} else if (pf->kind == PROC_NEW_AS && pf->as) {
 		addrspace_destroy(pf->as);
 	}
 	kfree(pf);
