@@ -140,7 +140,11 @@ $(B)/uobj/%.asm.o: $(TOP)/%.asm
 	@echo "  NASM  $*.asm (user)"
 	$(Q)$(NASM) -f elf64 -g -F dwarf -MD $(@:.o=.d) -MP $< -o $@
 
-BOOTSTRAP_OBJ := $(patsubst $(TOP)/%,$(B)/uobj/%.o,$(BOOTSTRAP_SRC))
+# Files in a lab's user/bootstrap/ are linked into bootstrap only (lab 5's
+# initfs daemon: nothing could load it from a file before initfs is served).
+BOOTSTRAP_PARTS := $(filter-out $(RETIRED),\
+	$(foreach d,$(USERDIRS),$(wildcard $(d)/bootstrap/*.c)))
+BOOTSTRAP_OBJ := $(patsubst $(TOP)/%,$(B)/uobj/%.o,$(BOOTSTRAP_SRC) $(BOOTSTRAP_PARTS))
 ULDFLAGS := -nostdlib -z noexecstack -z max-page-size=4096 --no-warn-rwx-segments
 ULIBC := $(filter %crt0.asm.o,$(LIBC_OBJS)) --start-group \
 	$(filter-out %crt0.asm.o,$(LIBC_OBJS)) --end-group
