@@ -275,5 +275,5 @@ compile_commands.json:
 	$(Q)$(PYTHON) $(TOP)/common/mk/compile_commands.py $(TOP)/compile_commands.json \
 		"$(CC) $(KCFLAGS)" $(filter %.c,$(KSRCS))
 
--include $(KOBJS:.o=.d) $(LIBC_OBJS:.o=.d) $(BOOTSTRAP_OBJ:.o=.d) \
+-include $(KOBJS:.o=.d) $(LIBC_OBJS:.o=.d) $(BOOTSTRAP_OBJ:.o=.d) $(wildcard $(B)/uobj/bundle/*.d) \
 	$(patsubst $(TOP)/%,$(B)/uobj/%.d,$(PROG_SRCS))
