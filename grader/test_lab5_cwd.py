@@ -1,0 +1,22 @@
+"""Lab 5, libc's half: path canonicalization, the cwd and symlinks in libc
+(lab5-initfs/libc/: path.c, cwd.c, open.c, exec_auxv.c).
+
+Each test boots one user program as the first process (init=NAME; the
+sources are lab5-initfs/user/NAME.c) that prints "NAME: OK" when all its
+checks pass, or drives the shell. To watch one yourself:
+    make -C lab5-initfs qemu CMDLINE='init=cwdtest'
+The host half (the table and 100,000 random paths under ASan/UBSan) is
+grader/host/test_canon.py.
+"""
+
+import pytest
+
+pytestmark = pytest.mark.lab(5)
+
+
+@pytest.mark.points(3)
+def test_canon_guest(ochre):
+    """The canonicalization table through libc in the guest, then the same
+    rules through a real cwd: open + fpath, realpath, a trailing slash is
+    ENOTDIR on a file, mkdir/rmdir/unlink of relative paths."""
+    ochre.user("canontest")
