@@ -20,3 +20,13 @@ def test_canon_guest(ochre):
     rules through a real cwd: open + fpath, realpath, a trailing slash is
     ENOTDIR on a file, mkdir/rmdir/unlink of relative paths."""
     ochre.user("canontest")
+
+
+@pytest.mark.points(4)
+def test_chdir_getcwd(ochre):
+    """chdir relative, absolute ("/" is the cwd's scheme root) and across
+    schemes (initfs: <-> ramfs:); ".." at a scheme root stays; ENOTDIR,
+    ENOENT, EINVAL, EFAULT leave the cwd unchanged and no fd open after
+    100 failed chdirs; fchdir; getcwd ERANGE at size = length, EINVAL at
+    0, getcwd(NULL, 0) allocates."""
+    ochre.user("cwdtest")
