@@ -30,3 +30,12 @@ def test_chdir_getcwd(ochre):
     100 failed chdirs; fchdir; getcwd ERANGE at size = length, EINVAL at
     0, getcwd(NULL, 0) allocates."""
     ochre.user("cwdtest")
+
+
+@pytest.mark.points(4)
+def test_cwd_fork_exec(ochre):
+    """The cwd survives fork (the child's chdir is its own) and exec:
+    /bin/pwd prints ramfs:/d; exec by a relative name; a long cwd travels
+    whole in the auxv; sh -c 'cd /bin; ls' lists initfs's /bin; the
+    shell's cd, pwd and relative paths."""
+    ochre.user("cwdexec")
