@@ -39,3 +39,15 @@ def test_cwd_fork_exec(ochre):
     whole in the auxv; sh -c 'cd /bin; ls' lists initfs's /bin; the
     shell's cd, pwd and relative paths."""
     ochre.user("cwdexec")
+
+
+@pytest.mark.points(5)
+def test_symlinks(ochre):
+    """libc follows symlinks, against link daemons the test runs itself
+    (lnk:, lnk2:): O_SYMLINK and readlink give the target; EXDEV into
+    another scheme; relative and absolute targets resolve against the
+    link's directory, not the cwd; O_NOFOLLOW gives ELOOP; a link mid-path
+    ENOTDIR; unlink does not follow; chdir and exec through a link; 8 links
+    resolve, 9 give ELOOP, a self-loop and a loop across two schemes ELOOP;
+    an empty target ENOENT, over-long targets ENAMETOOLONG; no fd leaked."""
+    ochre.user("linktest")
