@@ -51,3 +51,44 @@ def test_symlinks(ochre):
     resolve, 9 give ELOOP, a self-loop and a loop across two schemes ELOOP;
     an empty target ENOENT, over-long targets ENAMETOOLONG; no fd leaked."""
     ochre.user("linktest")
+
+
+@pytest.mark.points(2)
+def test_enametoolong(ochre):
+    """ENAMETOOLONG from libc for a PATH_MAX-byte path (4095 fits), a
+    256-byte component (255 fits), a deep cwd plus a relative path that
+    reaches PATH_MAX (one byte less fits); a path that collapses with ".."
+    is measured after; getcwd of a deep cwd into a small buffer: ERANGE."""
+    ochre.user("longpath")
+
+
+@pytest.mark.points(3)
+def test_shell_cd_pwd(ochre):
+    """The shell's cd, pwd and relative paths as a Unix user expects:
+    cd initfs:/bin; ls; cd ..; pwd prints initfs:/; cd ramfs:/ and
+    relative files there; a failed cd leaves the directory alone; the
+    cwd reaches the programs the shell runs (/bin/pwd)."""
+    m = ochre.boot("", timeout=60)
+
+    def run(cmd):
+        m.expect(r"\$ $")
+        m.sendline(cmd)
+
+    run("cd initfs:/bin; ls")
+    m.expect(r"^pwd$", partial=False)
+    run("cd ..; pwd")
+    m.expect(r"^initfs:/$", partial=False)
+    run("cd bin; pwd; /bin/pwd")
+    m.expect(r"^initfs:/bin$", partial=False)
+    m.expect(r"^initfs:/bin$", partial=False)
+    run("cd ramfs:/; mkdir d; cd d; echo hi > x; cat ./x ../d/x")
+    m.expect(r"^hi$", partial=False)
+    m.expect(r"^hi$", partial=False)
+    run("cd /nosuch")
+    m.expect(r"^sh: cd: /nosuch: no such file or directory$", partial=False)
+    run("pwd; cd ..; cd ..; pwd")
+    m.expect(r"^ramfs:/d$", partial=False)
+    m.expect(r"^ramfs:/$", partial=False)
+    run("exit")
+    m.expect(r"^ochre: init exited with status 0", partial=False)
+    m.wait_exit(status=1)
