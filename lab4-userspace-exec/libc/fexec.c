@@ -19,6 +19,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <ochre/proc.h>
+#include <ochre_exec.h>
 #include "../../common/lib/elf.h"
 
 
@@ -32,9 +33,6 @@
 #define ARG_BYTES_MAX	65536			/* argv + envp strings together */
 #define ARG_COUNT_MAX	1024			/* strings in argv, and in envp */
 #define CHUNK		65536			/* bytes per read + AS_WRITE */
-#define AT_NULL		0
-#define AT_PAGESZ	6
-#define AT_ENTRY	9
 
 #define ALIGN_DOWN(x, a)	((x) & ~((a) - 1))
 #define ALIGN_UP(x, a)		ALIGN_DOWN((x) + (a) - 1, a)
@@ -216,8 +214,10 @@ static __attribute__((unused)) int load_segments(int as, int fd,
  * from the top down:
  *
  *   argv and envp strings
+ *   the strings of auxv entries (exec_auxv(): none in lab 4)
  *   (padding to 16)
- *   auxv: AT_PAGESZ, AT_ENTRY, AT_NULL (pairs of words)
+ *   auxv: the entries exec_auxv() gives (lab 4: AT_PAGESZ, AT_ENTRY),
+ *         then AT_NULL (pairs of words)
  *   envp[0..n-1], NULL
  *   argv[0..n-1], NULL
  *   argc                      <- *rsp, 16-byte aligned
@@ -230,9 +230,12 @@ static __attribute__((unused)) int build_stack(int as, const struct strvec *argv
 					       uint64_t entry, uint64_t *rsp)
 {
 	/* BEGIN LAB4 SOLUTION: §6.2 build_stack */
+	struct exec_aux aux;
+	exec_auxv(&aux, entry);
 	uint64_t top = USER_STACK_TOP;
-	uint64_t strings = top - ALIGN_UP(argv->bytes + envp->bytes, 16);
-	size_t words = 1 + (size_t)argv->n + 1 + (size_t)envp->n + 1 + 6;
+	uint64_t strings = top - ALIGN_UP(argv->bytes + envp->bytes + aux.str_bytes, 16);
+	size_t words = 1 + (size_t)argv->n + 1 + (size_t)envp->n + 1 +
+		       2 * ((size_t)aux.n + 1);
 	uint64_t sp = ALIGN_DOWN(strings - words * 8, 16);
 	if (top - sp > USER_STACK_PAGES * PAGE_SIZE / 2) {
 		errno = E2BIG;		/* leave the program most of its stack */
@@ -258,8 +261,16 @@ static __attribute__((unused)) int build_stack(int as, const struct strvec *argv
 		if (v == envp)
 			break;
 	}
-	w[k++] = AT_PAGESZ, w[k++] = PAGE_SIZE;
-	w[k++] = AT_ENTRY, w[k++] = entry;
+	for (int i = 0; i < aux.n; i++) {
+		uint64_t val = aux.val[i];
+		if (aux.str[i]) {
+			size_t len = strlen(aux.str[i]) + 1;
+			memcpy(str + (at - strings), aux.str[i], len);
+			val = at;
+			at += len;
+		}
+		w[k++] = aux.key[i], w[k++] = val;
+	}
 	w[k++] = AT_NULL, w[k++] = 0;
 	int r = as_do(as, AS_WRITE, 0, sp, size, img);
 	int e = errno;
