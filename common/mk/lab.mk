@@ -194,8 +194,14 @@ $(B)/tools/mkinitfs: $(TOP)/common/tools/mkinitfs.c $(TOP)/common/lib/initfs.c \
 		-o $@ $(TOP)/common/tools/mkinitfs.c $(TOP)/common/lib/initfs.c
 
 INITFS_FILES := $(addprefix $(B)/initfs/bin/,$(PROG_NAMES))
-$(B)/initfs.img: $(INITFS_FILES) $(B)/tools/mkinitfs
+# Fixtures a lab adds to the image (labN-x/initfs/: lab 5's symlinks), copied
+# as they are, symlinks included.
+INITFS_TREES := $(wildcard $(addsuffix /initfs,$(LABDIRS)))
+# (make follows symlinks when it compares times: the links are left out)
+INITFS_TREE_FILES := $(if $(INITFS_TREES),$(shell find $(INITFS_TREES) -not -type l))
+$(B)/initfs.img: $(INITFS_FILES) $(INITFS_TREE_FILES) $(B)/tools/mkinitfs
 	@echo "  INITFS $(words $(INITFS_FILES)) programs"
+	$(Q)$(foreach t,$(INITFS_TREES),cp -a $(t)/. $(B)/initfs/;)
 	$(Q)$(B)/tools/mkinitfs -o $@ $(B)/initfs
 
 MODULES += $(B)/initfs.img:initfs
