@@ -45,6 +45,9 @@ int main(void)
 	struct stat st;
 	char name[64];
 
+	struct ochre_meminfo mi;
+	CHECK_EQ(meminfo(&mi), 0);	/* first: what the boot cost */
+	printf("bootcheck: free frames %lu\n", mi.free_frames);
 	CHECK_EQ(getpid(), 1);			/* bootstrap's pid, kept */
 	for (int fd = 0; fd < 3; fd++)
 		CHECK_EQ(fstat(fd, &st), 0);
