@@ -28,15 +28,20 @@
 #include "../../../common/lib/initfs.h"
 #include "initfsd.h"
 
-#define MAX_HANDLES	256
-
 static struct initfs fs;
 
 /*
- * Open files. An id is index | generation << 16, so an id from a closed
- * handle (or one made up) names no open file: EBADF, never someone else's
- * file. The offset lives in the kernel's file, which passes it to us.
+ * Open files: the handle table is yours to design (HANDOUT.md §3.1). The
+ * rest of the daemon needs a struct handle with the inode, and these
+ * three functions. The offset lives in the kernel's file, which passes it
+ * with every request, so a handle is only "which inode".
  */
+/* BEGIN LAB5 SOLUTION: §3.1 the handle table */
+#define MAX_HANDLES	256
+
+/* An id is index | generation << 16: an id from a closed handle (or a
+ * made-up one) names no open file, so it gives EBADF, never someone
+ * else's file, and ids are reused without ever running out. */
 struct handle {
 	uint32_t inode;
 	uint16_t gen;		/* bumped at every close */
@@ -44,10 +49,7 @@ struct handle {
 };
 static struct handle handles[MAX_HANDLES];
 
-/* Reply payloads (read data, dirents, stat). */
-static char out[SCHEME_MAX_PAYLOAD];
-
-/* BEGIN LAB5 SOLUTION: §3 the handle table */
+/* A new handle for inode: its id, or -ENFILE. */
 static int64_t handle_new(uint32_t inode)
 {
 	for (uint32_t i = 0; i < MAX_HANDLES; i++) {
@@ -63,6 +65,7 @@ static int64_t handle_new(uint32_t inode)
 	return -ENFILE;
 }
 
+/* The open handle id names, or NULL (stale, forged, never opened). */
 static struct handle *handle_get(uint64_t id)
 {
 	uint64_t i = id & 0xffff;
@@ -70,14 +73,25 @@ static struct handle *handle_get(uint64_t id)
 		return NULL;
 	return &handles[i];
 }
+
+static void handle_free(struct handle *h)
+{
+	h->used = false;
+	h->gen = (uint16_t)(h->gen + 1) ? (uint16_t)(h->gen + 1) : 1;
+}
 /* END LAB5 SOLUTION */
-/* STARTER: static int64_t handle_new(uint32_t inode) { return -ENOSYS; } */
-/* STARTER: static struct handle *handle_get(uint64_t id) { return NULL; } */
+/* STARTER: struct handle { uint32_t inode; }; */
+/* STARTER: static int64_t handle_new(uint32_t inode) { (void)inode; return -ENOSYS; } */
+/* STARTER: static struct handle *handle_get(uint64_t id) { (void)id; return NULL; } */
+/* STARTER: static void handle_free(struct handle *h) { (void)h; } */
+
+/* Reply payloads (read data, dirents). */
+static char out[SCHEME_MAX_PAYLOAD];
 
 static int64_t do_open(const char *path, uint32_t len, int flags)
 {
-	/* BEGIN LAB5 SOLUTION: §3 open */
-	uint32_t ino;
+	uint32_t ino = 0;
+	/* BEGIN LAB5 SOLUTION: §3.2 open */
 	struct initfs_stat st;
 	if (len == 0 || path[0] != '/' || strlen(path) != len)
 		return -EINVAL;		/* the kernel sends "/...", no NUL */
@@ -92,14 +106,14 @@ static int64_t do_open(const char *path, uint32_t len, int flags)
 		return flags & O_NOFOLLOW ? -ELOOP : -EXDEV;
 	if ((flags & O_DIRECTORY) && st.type != INITFS_DIR)
 		return -ENOTDIR;
-	return handle_new(ino);
 	/* END LAB5 SOLUTION */
 	/* STARTER: return -ENOSYS; */
+	return handle_new(ino);
 }
 
 static int64_t do_read(struct handle *h, uint64_t len, uint64_t off)
 {
-	/* BEGIN LAB5 SOLUTION: §3 read */
+	/* BEGIN LAB5 SOLUTION: §3.3 read */
 	if (len > sizeof(out))
 		len = sizeof(out);
 	return initfs_read(&fs, h->inode, off, out, len);	/* EISDIR for dirs */
@@ -109,7 +123,7 @@ static int64_t do_read(struct handle *h, uint64_t len, uint64_t off)
 
 static int do_stat(struct handle *h, struct ochre_stat *st)
 {
-	/* BEGIN LAB5 SOLUTION: §3 fstat */
+	/* BEGIN LAB5 SOLUTION: §3.3 fstat */
 	struct initfs_stat s;
 	int err = initfs_stat(&fs, h->inode, &s);
 	if (err)
@@ -129,7 +143,7 @@ static int do_stat(struct handle *h, struct ochre_stat *st)
 static int64_t do_seek(struct handle *h, int64_t off, uint64_t whence,
 		       uint64_t cur)
 {
-	/* BEGIN LAB5 SOLUTION: §3 seek */
+	/* BEGIN LAB5 SOLUTION: §3.3 seek */
 	struct ochre_stat st;
 	int err = do_stat(h, &st);
 	if (err)
@@ -150,7 +164,7 @@ static int64_t do_seek(struct handle *h, int64_t off, uint64_t whence,
 static int64_t do_getdents(struct handle *h, uint64_t len, uint64_t index,
 			   uint32_t *next)
 {
-	/* BEGIN LAB5 SOLUTION: §3 getdents */
+	/* BEGIN LAB5 SOLUTION: §3.4 getdents */
 	size_t used = 0;
 	if (len > sizeof(out))
 		len = sizeof(out);
@@ -185,12 +199,8 @@ static int64_t do_getdents(struct handle *h, uint64_t len, uint64_t index,
 
 static int64_t do_close(struct handle *h)
 {
-	/* BEGIN LAB5 SOLUTION: §3 close */
-	h->used = false;
-	h->gen = (uint16_t)(h->gen + 1) ? (uint16_t)(h->gen + 1) : 1;
+	handle_free(h);
 	return 0;
-	/* END LAB5 SOLUTION */
-	/* STARTER: return -ENOSYS; */
 }
 
 struct reply {
