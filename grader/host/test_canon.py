@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from hostcc import CC, SANITIZE, SANITIZER_ENV
+from conftest import CC, SANITIZE, SANITIZER_ENV
 
 ROOT = Path(__file__).resolve().parents[2]
 HOST = ROOT / "grader" / "host"
