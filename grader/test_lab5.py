@@ -180,7 +180,7 @@ def test_kernel_rejects_noncanonical(ochre):
 
 
 @pytest.mark.points(3)
-def test_daemon_death(ochre):
+def test_initfs_daemon_death(ochre):
     """init kills the initfs daemon: its open files give EIO, initfs: is
     gone (ENOENT) and its name free to register, waitpid reports the kill."""
     ochre.user("daemonkill")
