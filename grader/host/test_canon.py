@@ -76,3 +76,26 @@ def test_canon_fails_on_starter(tmp_path):
     assert "BEGIN LAB" "5 SOLUTION" not in text
     proc = run(build(tmp_path, starter), 1000)
     assert proc.returncode != 0 and "canon: FAILED" in proc.stdout, proc.stdout
+
+
+def test_handout_names_exist():
+    """Every C name HANDOUT-libc.md shows in `code` exists in the sources
+    (a renamed function must not leave the handout behind)."""
+    import re
+    text = (ROOT / "lab5-initfs" / "HANDOUT-libc.md").read_text()
+    names = set()
+    for code in re.findall(r"`([^`\n]+)`", text):
+        for tok in re.findall(r"\b[A-Za-z_][A-Za-z0-9_]*\b", code):
+            if "_" in tok or (tok.isupper() and len(tok) > 1):
+                names.add(tok)
+    sources = ""
+    for pattern in ["common/libc/*.c", "common/libc/include/*.h", "common/libc/include/*/*.h",
+                    "common/include/ochre/*.h", "lab*/libc/*.c", "lab*/user/*.c",
+                    "common/user/*.h", "grader/host/*.c"]:
+        for f in ROOT.glob(pattern):
+            sources += f.read_text(errors="replace")
+    files = {p.stem for p in ROOT.glob("grader/**/*.py")}
+    outside = {"_POSIX_SYMLOOP_MAX", "AT_SYSINFO"}   # POSIX's and Linux's names
+    missing = sorted(n for n in names - outside - files
+                     if not re.search(r"\b" + re.escape(n) + r"\b", sources))
+    assert not missing, f"HANDOUT-libc.md names what the code does not have: {missing}"

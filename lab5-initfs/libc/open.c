@@ -98,13 +98,14 @@ static long open_follow(const char *path, int flags, unsigned mode)
 {
 	/* BEGIN LAB5 SOLUTION: §7 the EXDEV loop */
 	const char *base = __cwd();
+	unsigned dir = 0;	/* "x/": x, and whatever it links to, is a dir */
 	for (int hops = 0;; hops++) {
 		unsigned info = 0;
 		int n = path_canon(base, path, canon, &info);
 		if (n < 0)
 			return n;
-		int f = flags | (info & PATH_TRAILING_DIR ? O_DIRECTORY : 0);
-		long fd = sys_open(canon, f, mode);
+		dir |= info & PATH_TRAILING_DIR;
+		long fd = sys_open(canon, flags | (dir ? O_DIRECTORY : 0), mode);
 		if (fd != -EXDEV || (flags & O_SYMLINK))
 			return fd;
 		/* A final symlink. A scheme should say ELOOP itself under

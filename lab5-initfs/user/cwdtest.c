@@ -151,5 +151,36 @@ int main(void)
 	CHECK(getcwd(NULL, 5) == NULL);
 	CHECK_EQ(errno, ERANGE);
 	printf("cwdtest: getcwd sizes ok\n");
+
+	/* 1000 random paths: chdir either works or fails with a path errno;
+	 * the cwd is always canonical and names a directory; no fd stays. */
+	static const char *pieces[] = { "..", ".", "/", "//", "bin", "d", "e",
+					"ramfs:", "initfs:", "nosuch", "echo",
+					"Bad:", ":", "file", "x:y", "lnk:" };
+	unsigned long long rng = 5;
+	for (int i = 0; i < 1000; i++) {
+		char p[64] = "";
+		int parts = 1 + (int)(rng >> 60) % 6;
+		for (int k = 0; k < parts; k++) {
+			rng = rng * 6364136223846793005ULL + 1442695040888963407ULL;
+			strcat(p, pieces[(rng >> 33) % 16]);
+			if ((rng >> 40) & 1)
+				strcat(p, "/");
+		}
+		errno = 0;
+		if (chdir(p) < 0 && errno != ENOENT && errno != ENOTDIR &&
+		    errno != EINVAL) {
+			printf("cwdtest: FAIL chdir(\"%s\"): errno %d (%s)\n", p,
+			       errno, strerror(errno));
+			exit(1);
+		}
+		CHECK(getcwd(cwd, sizeof(cwd)) == cwd);
+		CHECK(path_is_canonical(cwd));
+		int dfd = open(".", O_RDONLY | O_DIRECTORY);
+		CHECK(dfd >= 0);
+		CHECK_EQ(close(dfd), 0);
+	}
+	CHECK_EQ(open_fds(), fds);
+	printf("cwdtest: 1000 random chdirs ok (cwd %s)\n", cwd);
 	utest_ok();
 }

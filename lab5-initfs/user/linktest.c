@@ -298,6 +298,13 @@ int main(void)
 	fd = open("lnk:/f", O_RDONLY | O_NOFOLLOW);
 	CHECK(fd >= 0);
 	CHECK_EQ(close(fd), 0);
+	/* "link/" must lead to a directory. */
+	CHECK_ERR(open("lnk:/toram/", O_RDONLY), ENOTDIR);
+	CHECK_ERR(open("lnk:/dir/rel/.", O_RDONLY), ENOTDIR);
+	CHECK_ERR(chdir("lnk:/toram"), ENOTDIR);
+	fd = open("lnk:/tobin/", O_RDONLY);
+	CHECK(fd >= 0);
+	CHECK_EQ(close(fd), 0);
 	/* A link in the middle of a path is not followed. */
 	CHECK_ERR(open("lnk:/mid/rel", O_RDONLY), ENOTDIR);
 	/* unlink acts on the link, never on its target. */
