@@ -84,7 +84,8 @@ int64_t dirent_put(struct iobuf *b, size_t off, uint64_t ino, uint8_t type,
 	struct ochre_dirent d = { .ino = ino, .reclen = (uint16_t)reclen,
 				  .type = type };
 	memset(rec, 0, reclen);
-	memcpy(rec, &d, sizeof(d));
+	/* only the fields: d's tail padding overlaps name[] and is garbage */
+	memcpy(rec, &d, offsetof(struct ochre_dirent, name));
 	memcpy(rec + offsetof(struct ochre_dirent, name), name, name_len);
 	int err = iobuf_put(b, off, rec, reclen);
 	return err ? err : (int64_t)reclen;
