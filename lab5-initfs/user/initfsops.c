@@ -172,6 +172,46 @@ static void test_hostile(void)
 	printf("initfsops: odd requests ok\n");
 }
 
+/* Random requests: paths, flags, offsets, sizes. The daemon answers each
+ * (or the kernel refuses it first) and stays up. */
+static void test_random(void)
+{
+	static const char *paths[] = {
+		"initfs:/", "initfs:/bin", "initfs:/bin/echo", "initfs:/links",
+		"initfs:/links/rel", "initfs:/links/self", "initfs:/links/toram",
+		"initfs:/nosuch", "initfs:/bin/echo/x", "initfs:/links/bindir/echo",
+	};
+	static const int flag_bits[] = { O_WRONLY, O_RDWR, O_CREAT, O_EXCL,
+					 O_TRUNC, O_APPEND, O_DIRECTORY,
+					 O_NOFOLLOW, O_SYMLINK, O_NONBLOCK };
+	static char buf[300];
+	uint64_t x = 0x5eed;
+	int opened = 0;
+	for (int i = 0; i < 2000; i++) {
+		x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+		int flags = 0;
+		for (unsigned b = 0; b < sizeof(flag_bits) / sizeof(flag_bits[0]); b++)
+			if ((x >> (20 + b)) % 5 == 0)
+				flags |= flag_bits[b];
+		const char *path = paths[(x >> 40) % (sizeof(paths) / sizeof(paths[0]))];
+		long fd = syscall3(SYS_OPEN, path, flags, 0644);
+		if (fd < 0)
+			continue;
+		opened++;
+		int64_t off = (int64_t)(x >> 3) >> ((x >> 8) % 64);
+		lseek((int)fd, off, (int)((x >> 16) % 4));
+		read((int)fd, buf, (x >> 24) % sizeof(buf));
+		getdents((int)fd, buf, (x >> 32) % sizeof(buf));
+		struct stat st;
+		fstat((int)fd, &st);
+		CHECK_EQ(close((int)fd), 0);
+	}
+	int fd = open("initfs:/bin/echo", O_RDONLY);	/* still serving */
+	CHECK(fd >= 0);
+	CHECK_EQ(close(fd), 0);
+	printf("initfsops: 2000 random requests (%d opens) ok\n", opened);
+}
+
 int main(void)
 {
 	utest_begin("initfsops");
@@ -181,6 +221,7 @@ int main(void)
 	test_errors();
 	test_links();
 	test_hostile();
+	test_random();
 
 	/* 1000 opens and closes: the daemon's handle table never fills (its
 	 * ids are reused), and nothing leaks in the kernel. */
