@@ -8,7 +8,6 @@
 #include "addrspace.h"
 #include "bootimage.h"
 #include "context.h"
-#include "gdt.h"
 #include "mapper.h"
 #include "memlayout.h"
 #include <ochre/bootstrap.h>
@@ -64,14 +63,7 @@ int bootimage_load(struct addrspace *as, const struct boot_module *m,
 
 void bootimage_start(struct context *c, uint64_t entry, uint64_t rsp)
 {
-	*c->tf = (struct trapframe){
-		.rip = entry,
-		.cs = SEL_UCODE,
-		.rflags = 0x202,	/* interrupts on */
-		.rsp = rsp,
-		.ss = SEL_UDATA,
-	};
-	context_prepare_first_switch(c);
-	sched_make_runnable(c);
+	trapframe_init_user(c->tf, entry, rsp);
+	context_start(NULL, c);
 	sched_start();
 }

@@ -16,6 +16,7 @@
 #include "context.h"
 #include "mapper.h"
 #include "memlayout.h"
+#include "seam.h"
 
 CMDLINE_OPTION(init, "init", "the first program to run (default: init)");
 
@@ -48,7 +49,9 @@ static void __noreturn fail(const char *what, int err)
 	panic("cannot start the first process: %s (error %d)", what, err);
 }
 
-void kernel_main_loop(void)
+/* The main_loop seam (seam.h): from lab 2 on, the kernel's work after
+ * booting is to start the first process and then idle. */
+static void start_first_process(void)
 {
 	const struct boot_module *m = boot_module_find("bootstrap");
 	if (!m)
@@ -57,14 +60,12 @@ void kernel_main_loop(void)
 	if (!prog || !*prog)
 		prog = "init";
 
-	struct context *c = context_alloc(prog);
-	if (!c)
-		fail("no context", -ENOMEM);
-	c->as = addrspace_create();
-	if (!c->as)
-		fail("no address space", -ENOMEM);
+	struct context *c;
+	int err = context_new(NULL, prog, &c);
+	if (err)
+		fail("no context", err);
 	uint64_t entry, rsp;
-	int err = bootimage_load(c->as, m, &entry);
+	err = bootimage_load(c->as, m, &entry);
 	if (err)
 		fail("bad bootstrap image", err);
 	err = build_stack(c->as, prog, &rsp);
@@ -72,3 +73,4 @@ void kernel_main_loop(void)
 		fail("no stack", err);
 	bootimage_start(c, entry, rsp);
 }
+SEAM_PROVIDER(main_loop, start_first_process);

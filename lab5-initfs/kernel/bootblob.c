@@ -24,6 +24,7 @@
 #include "context.h"
 #include "mapper.h"
 #include "memlayout.h"
+#include "seam.h"
 #include <ochre/auxv.h>
 
 #define INITFS_VA	0x0000010000000000UL	/* 1 TiB: below MMAP_BASE */
@@ -179,7 +180,8 @@ static void __noreturn fail(const char *what, int err)
 	panic("cannot start the first process: %s (error %d)", what, err);
 }
 
-void kernel_main_loop(void)
+/* The main_loop seam (seam.h), which lab 2's bootstrap.c provided before. */
+static void start_bootstrap(void)
 {
 	const struct boot_module *m = boot_module_find("bootstrap");
 	if (!m)
@@ -188,14 +190,12 @@ void kernel_main_loop(void)
 	 * panic for a missing file): it finds no AT_OCHRE_INITFS_ADDR. */
 	const struct boot_module *initfs = boot_module_find("initfs");
 
-	struct context *c = context_alloc("bootstrap");
-	if (!c)
-		fail("no context", -ENOMEM);
-	c->as = addrspace_create();
-	if (!c->as)
-		fail("no address space", -ENOMEM);
+	struct context *c;
+	int err = context_new(NULL, "bootstrap", &c);
+	if (err)
+		fail("no context", err);
 	uint64_t entry, rsp;
-	int err = bootimage_load(c->as, m, &entry);
+	err = bootimage_load(c->as, m, &entry);
 	if (err)
 		fail("bad bootstrap image", err);
 	if (initfs) {
@@ -212,3 +212,4 @@ void kernel_main_loop(void)
 		fail("no stack", err);
 	bootimage_start(c, entry, rsp);
 }
+SEAM_PROVIDER(main_loop, start_bootstrap);
