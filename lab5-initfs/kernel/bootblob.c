@@ -124,11 +124,18 @@ static int push_env(struct stack *s)
 			p++;
 		if (*p)
 			*p++ = '\0';
-		if (strchr(word, '=')) {
-			uintptr_t va = push_string(s, word);
-			if (!va || push_word(s, va))
-				return -E2BIG;
+		if (!strchr(word, '='))
+			continue;
+		/* Room for the auxv stays; a command line with more words
+		 * than fit loses the rest, it does not stop the boot. */
+		uintptr_t va = s->nwords < (int)ARRAY_SIZE(s->words) - 16
+			     ? push_string(s, word) : 0;
+		if (!va) {
+			printk("bootstrap: environment full, '%s' and later "
+			       "words left out\n", word);
+			break;
 		}
+		push_word(s, va);
 	}
 	return push_word(s, 0);
 }
