@@ -121,7 +121,9 @@ static void start_first_process(void)
 
 	const struct bootstrap_header *h = phys_to_virt(m->start);
 	trapframe_init_user(c->tf, h->entry, rsp);
-	context_start(NULL, c);
+	err = context_start(NULL, c);
+	if (err)
+		fail("cannot start", err);
 	sched_start();
 }
 SEAM_PROVIDER(main_loop, start_first_process);

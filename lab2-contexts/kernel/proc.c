@@ -56,6 +56,7 @@ static void unlink_child(struct context *parent, struct context *child)
 void do_exit(int status)
 {
 	struct context *c = cur;
+	c->exit_status = status;	/* the exit hooks may read it */
 	if (c->pid == INIT_PID) {
 		printk("ochre: init exited with status %d; powering off\n",
 		       WIFEXITED(status) ? WEXITSTATUS(status)

@@ -339,8 +339,10 @@ static int64_t start(struct context *c)
 	/* BEGIN LAB4 SOLUTION: §3.3 start */
 	if (!executable(c->as, c->tf->rip) || !stack_ok(c->as, c->tf->rsp))
 		return -EINVAL;
+	int err = context_start(cur, c);
+	if (err)
+		return err;		/* still an embryo */
 	creator_of[context_slot(c)] = 0;	/* a child now, not an embryo */
-	context_start(cur, c);
 	return 1;
 	/* END LAB4 SOLUTION */
 	/* STARTER: return -ENOSYS; */
