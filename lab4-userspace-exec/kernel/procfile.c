@@ -64,13 +64,14 @@ static bool embryo_of(struct context *c, struct context *creator)
 	return creator_of[context_slot(c)] == creator->serial;
 }
 
-static struct context *embryo_create(void)
+/* A new embryo of cur; the error of context_new (EAGAIN, ENOMEM, or any
+ * create hook's, such as lab 3's cwd) otherwise. */
+static int embryo_create(struct context **out)
 {
-	struct context *c;
-	if (context_new(cur, cur->name, &c) != 0)
-		return NULL;
-	creator_of[context_slot(c)] = cur->serial;
-	return c;
+	int err = context_new(cur, cur->name, out);
+	if (!err)
+		creator_of[context_slot(*out)] = cur->serial;
+	return err;
 }
 
 /* context_discard marks c dying before any hook runs: a second call is a
@@ -407,11 +408,11 @@ static int pf_open(struct scheme *s, const char *path, int flags, int mode,
 	int err = 0;
 	if (s == &thisproc_scheme) {
 		if (strcmp(path, "/new") == 0) {
-			struct context *c = embryo_create();
+			struct context *c = NULL;
+			err = embryo_create(&c);
 			pf->kind = PROC_NEW;
 			pf->pid = c ? c->pid : 0;
 			pf->serial = c ? c->serial : 0;
-			err = c ? 0 : -EAGAIN;
 		} else if (strcmp(path, "/new-addrspace") == 0) {
 			pf->kind = PROC_NEW_AS;
 			pf->as = addrspace_create();
