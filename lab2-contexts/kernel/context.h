@@ -165,6 +165,7 @@ void sched_tick(void);			/* from the timer interrupt */
 bool sched_need_resched(void);
 void preempt_point(void);		/* between chunks of long work */
 #define PREEMPT_CHUNK	(64 * 1024)	/* bytes copied between such points */
+#define PREEMPT_PAGES	(PREEMPT_CHUNK / 4096)	/* pages filled between them */
 void sched_start(void) __noreturn;	/* the boot path becomes the idle loop */
 
 /* Sleeps until woken; returns -EINTR if the context was killed meanwhile. */

@@ -151,10 +151,12 @@ static int prot_flags(uint32_t prot, uint64_t *flags)
 /* BEGIN LAB4 SOLUTION: §3.1 copying pages */
 
 /* Copies every present page of src in [lo, hi) to dst, skipping empty
- * tables so that a copy of the whole user half is quick. */
+ * tables so that a copy of the whole user half is quick; others may run
+ * every PREEMPT_PAGES pages. */
 static int copy_level(struct addrspace *dst, physaddr_t table, int level,
 		      uintptr_t base, uintptr_t lo, uintptr_t hi)
 {
+	static unsigned long copied;
 	const pte_t *t = phys_to_virt(table);
 	uintptr_t span = 1UL << (12 + 9 * (level - 1));
 	for (int i = 0; i < (level == 4 ? PT_ENTRIES / 2 : PT_ENTRIES); i++) {
@@ -168,6 +170,8 @@ static int copy_level(struct addrspace *dst, physaddr_t table, int level,
 				return err;
 			continue;
 		}
+		if (++copied % PREEMPT_PAGES == 0)
+			preempt_point();
 		int err = addrspace_map_anon(dst, va, PAGE_SIZE,
 					     t[i] & (PTE_W | PTE_NX));
 		if (!err)
