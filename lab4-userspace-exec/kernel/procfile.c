@@ -33,7 +33,10 @@
 #include <ochre/signal.h>
 #include <ochre/proc.h>
 
-enum procfile_kind { PROC_NEW, PROC_NEW_AS, PROC_EXEC, PROC_AS, PROC_FT, PROC_REGS, PROC_START };
+enum procfile_kind {
+	PROC_NEW, PROC_NEW_AS, PROC_EXEC,		/* thisproc: */
+	PROC_AS, PROC_FT, PROC_REGS, PROC_START,	/* proc:/<pid>/ */
+};
 
 struct procfile {
 	enum procfile_kind kind;
