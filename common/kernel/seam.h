@@ -7,7 +7,6 @@
  *   main_loop       kmain.c            bootstrap.c (2)          the monitor
  *   user_exception  idt.c              usertrap.c (2)           kernel panic
  *   user_return     idt.c              usertrap.c (2)           nothing
- *   trace           proc.c (2)         ptrace_hooks.c (6)       no tracing
  *
  * The consumer declares a seam with SEAM(name, from_lab, pointer): from
  * lab from_lab on, a kernel must link exactly one provider, before it at

@@ -91,6 +91,8 @@ void bootimage_run(const char *name,
 	if (err)
 		fail("no stack", err);
 	trapframe_init_user(c->tf, entry, rsp);
-	context_start(NULL, c);
+	err = context_start(NULL, c);
+	if (err)
+		fail("a start hook refused", err);
 	sched_start();
 }

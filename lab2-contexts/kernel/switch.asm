@@ -12,10 +12,8 @@
 
 bits 64
 section .text
-global switch_to
-global context_first_entry
-extern context_first_return
-extern trap_return
+global switch_to, context_first_entry
+extern context_first_return, trap_return
 
 switch_to:
 ; BEGIN LAB2 SOLUTION: §4.1 switch_to
@@ -36,9 +34,9 @@ switch_to:
 ; END LAB2 SOLUTION
 	ret
 
-; Where a new context's first switch_to() returns (context.c): rsp points at
-; its user trapframe. The one place every context starts; lab 6 stops a
-; traced clone here before it runs a single user instruction.
+; Given: where a new context's first switch_to() returns (context.c); rsp
+; points at its trapframe. Every new context passes here once on its way to
+; user mode: context_first_return() is the place to stop or die first.
 context_first_entry:
 	mov rdi, rsp
 	call context_first_return

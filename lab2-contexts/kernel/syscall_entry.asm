@@ -37,7 +37,8 @@ syscall_entry:
 	PUSH_GPRS
 	mov rdi, rsp
 	xor ebp, ebp			; backtraces stop here
-	call [rel syscall_handler]	; syscall_dispatch, or lab 6's traced path
+	call [rel syscall_handler]	; syscall_dispatch, unless a later lab
+					; swapped it (syscall_table.h)
 	jmp trap_return
 
 .no_kernel_stack:

@@ -33,11 +33,12 @@ void syscall_init(void);
 const char *syscall_name(uint64_t nr);
 
 struct trapframe;
-/* The normal path: dispatch, then trap_return_to_user. */
+/* The normal path: the call, then trap_return_to_user. */
 void syscall_dispatch(struct trapframe *tf);
-/* Only the dispatch (for lab 6's traced path, which stops around it). */
+/* Only the call (for a later lab's path that stops around it). */
 void syscall_invoke(struct trapframe *tf);
-/* Called by syscall_entry.asm: syscall_dispatch unless lab 6 traces. */
+/* What syscall_entry.asm calls: syscall_dispatch unless a later lab (lab
+ * 6, while something is traced) points it at its own path. */
 extern void (*syscall_handler)(struct trapframe *tf);
 
 #endif

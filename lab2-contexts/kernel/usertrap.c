@@ -6,16 +6,16 @@
 #include "kernel.h"
 #include "context.h"
 #include "seam.h"
-#include "tracehook.h"
 #include "trap.h"
 #include <ochre/signal.h>
 #include <ochre/wait.h>
 
-/* A pending signal acts: the process dies, unless a tracer drops it. */
-static void deliver_signal(void)
+/* A pending kill acts: the process dies, unless a later lab's signal hook
+ * takes the signal away (lab 6: a tracer). */
+static void deliver_kill(struct trapframe *tf)
 {
-	if (trace_hooks && trace_hooks->signal(cur->tf, cur->killed)) {
-		cur->killed = 0;	/* lab 6: dropped by the tracer */
+	if (context_run_signal_hooks(cur, tf, cur->killed)) {
+		cur->killed = 0;
 		return;
 	}
 	do_exit(W_SIGNALED(cur->killed));
@@ -26,16 +26,16 @@ static void deliver_signal(void)
 static void return_to_user(struct trapframe *tf)
 {
 	if (cur->killed)
-		deliver_signal();
+		deliver_kill(tf);
 	if (sched_need_resched()) {
 		yield();
-		if (trace_hooks)	/* lab 6: stop if a tracer asked */
-			trace_hooks->user_return();
+		context_run_user_return_hooks(cur);
 	}
 	if (cur->killed)
-		deliver_signal();
+		deliver_kill(tf);
 }
 SEAM_PROVIDER(user_return, return_to_user);
+
 
 static const char *signal_name(int sig)
 {
@@ -53,10 +53,8 @@ static const char *signal_name(int sig)
 /* A user program faulted: it dies, the kernel carries on. */
 static void user_fault(struct trapframe *tf, int sig, const char *why)
 {
-	if (trace_hooks && trace_hooks->signal(tf, sig))
-		return;		/* lab 6: dropped by the tracer */
-	if (cur->killed == SIGKILL)
-		sig = SIGKILL;	/* killed while stopped at the fault */
+	if (context_run_signal_hooks(cur, tf, sig))
+		return;		/* taken away (lab 6): the program goes on */
 	printk("ochre: pid %d (%s) killed by %s: %s at rip %#lx\n", cur->pid,
 	       cur->name, signal_name(sig), why, tf->rip);
 	do_exit(W_SIGNALED(sig));

@@ -14,7 +14,6 @@
 #include "procfile.h"
 #include "ptrace.h"
 #include "scheme.h"
-#include "tracehook.h"
 #include <ochre/signal.h>
 
 #define RFLAGS_TF	(1UL << 8)
@@ -325,7 +324,7 @@ static void trace_close(struct file *f)
 
 /* The tracee is gone: its tracer learns it (ESRCH once the queue is
  * empty); the session itself lives until the trace file is closed. */
-static void ptrace_context_exit(struct context *c)
+void ptrace_tracee_gone(struct context *c)
 {
 	struct ptrace_session *s = pt(c)->session;
 	pt(c)->hold = false;
@@ -339,7 +338,6 @@ static void ptrace_context_exit(struct context *c)
 	wakeup(&s->tracer_wq);
 	/* END LAB6 SOLUTION */
 }
-CONTEXT_HOOKS(ptrace, .exit = ptrace_context_exit);
 
 static const struct scheme_ops trace_ops = {
 	.open = trace_open, .read = trace_read, .write = trace_write,

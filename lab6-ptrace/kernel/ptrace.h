@@ -78,6 +78,9 @@ int ptrace_target(int pid, struct context **out);
 /* "/<pid>/..." -> pid, or -ENOENT. */
 int ptrace_parse_pid(const char *path);
 
+/* c is dying (after its EXIT stop): wake its tracer, forget c. */
+void ptrace_tracee_gone(struct context *c);
+
 /* ptrace_hooks.c: the syscall path while some session exists. */
 void ptrace_syscall(struct trapframe *tf);
 void ptrace_sessions_changed(int delta);

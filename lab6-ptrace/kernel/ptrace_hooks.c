@@ -10,10 +10,8 @@
 #include "kernel.h"
 #include "context.h"
 #include "ptrace.h"
-#include "seam.h"
 #include "syscall_table.h"
 #include "timer.h"
-#include "tracehook.h"
 #include "trap.h"
 #include <ochre/signal.h>
 #include <ochre/wait.h>
@@ -78,7 +76,7 @@ void ptrace_syscall(struct trapframe *tf)
 }
 
 /* Before user mode: a held context (O_TRUNC, frozen clone) parks. */
-static void hook_user_return(void)
+static void hook_user_return(struct context *c)
 {
 	/* BEGIN LAB6 SOLUTION: §4.2 holds */
 	if (pt(cur)->hold)
@@ -131,8 +129,8 @@ static void breakpoint_trap(struct trapframe *tf)
 }
 TRAP_HANDLER(T_BREAKPOINT, breakpoint_trap);
 
-/* A signal is about to act: true if the tracer dropped it. */
-static bool hook_signal(struct trapframe *tf, int sig)
+/* A signal is about to act on c == cur: true if the tracer dropped it. */
+static bool hook_signal(struct context *c, struct trapframe *tf, int sig)
 {
 	/* BEGIN LAB6 SOLUTION: §4.5 signals */
 	if (sig == SIGKILL || !armed(PTRACE_STOP_SIGNAL))
@@ -144,33 +142,40 @@ static bool hook_signal(struct trapframe *tf, int sig)
 	/* STARTER: return false; */
 }
 
-static void hook_exit(int status)
+/* c is dying: the EXIT stop (if c is cur; not for an embryo discarded
+ * by its creator), then its tracer learns it is gone. */
+static void hook_exit(struct context *c)
 {
-	/* BEGIN LAB6 SOLUTION: §4.6 exit */
-	if (cur->killed == SIGKILL || (WIFSIGNALED(status) &&
-				       WTERMSIG(status) == SIGKILL))
-		return;		/* SIGKILL never stops */
-	ptrace_stop(PTRACE_STOP_EXIT, (uint64_t)status, 0, 0, 0, 0, 0);
-	/* END LAB6 SOLUTION */
+	int status = c->exit_status;
+	if (c == cur) {
+		/* BEGIN LAB6 SOLUTION: §4.6 exit */
+		if (cur->killed != SIGKILL && !(WIFSIGNALED(status) &&
+						WTERMSIG(status) == SIGKILL))
+			ptrace_stop(PTRACE_STOP_EXIT, (uint64_t)status, 0, 0,
+				    0, 0, 0);	/* SIGKILL never stops */
+		/* END LAB6 SOLUTION */
+	}
+	ptrace_tracee_gone(c);
 }
 
-/* A new context is about to run for the first time (lab 4's start):
- * if its parent's tracer wants clone events, the tracer hears of it and
- * the child stays frozen until the tracer attaches to it or lets it go. */
-static void hook_start(struct context *child)
+/* parent (cur) starts child (lab 4's start): if the parent's tracer wants
+ * clone events, it hears of the child, which stays frozen until the
+ * tracer attaches to it or lets it go. */
+static int hook_start(struct context *parent, struct context *child)
 {
-	struct ptrace_session *s = child->parent ?
-				   pt(child->parent)->session : NULL;
+	struct ptrace_session *s = parent ? pt(parent)->session : NULL;
 	if (!s || !(s->flags & PTRACE_EVENT_CLONE))
-		return;
+		return 0;
 	/* BEGIN LAB6 SOLUTION: §4.7 clone */
-	/* A tracer that reads no events: the child runs, unfrozen. */
-	if (s->nfrozen == PTRACE_FROZEN ||
-	    ptrace_event(s, PTRACE_EVENT_CLONE, (uint64_t)child->pid) != 0)
-		return;
+	if (s->nfrozen == PTRACE_FROZEN)
+		return -EAGAIN;		/* the tracer reads no events */
+	int err = ptrace_event(s, PTRACE_EVENT_CLONE, (uint64_t)child->pid);
+	if (err)
+		return err;
 	s->frozen[s->nfrozen++] = (struct frozen_clone){ child->pid, false };
 	pt(child)->hold = true;
 	/* END LAB6 SOLUTION */
+	return 0;
 }
 
 /* exec replaced c's (cur's) image; c->tf holds the new entry point. */
@@ -187,15 +192,9 @@ static int hook_create(struct context *creator, struct context *c)
 	*pt(c) = (struct ptrace_ctx){ 0 };
 	return 0;
 }
-CONTEXT_HOOKS(ptrace_stops, .create = hook_create, .start = hook_start,
-	      .exec = hook_exec);
-
-static const struct trace_hooks hooks = {
-	.user_return = hook_user_return,
-	.signal = hook_signal,
-	.exit = hook_exit,
-};
-SEAM_PROVIDER(trace, &hooks);
+CONTEXT_HOOKS(ptrace, .create = hook_create, .start = hook_start,
+	      .exec = hook_exec, .exit = hook_exit, .signal = hook_signal,
+	      .user_return = hook_user_return);
 
 static void ptrace_init(void)
 {
