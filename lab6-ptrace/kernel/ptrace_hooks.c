@@ -146,9 +146,9 @@ static bool hook_signal(struct context *c, struct trapframe *tf, int sig)
  * by its creator), then its tracer learns it is gone. */
 static void hook_exit(struct context *c)
 {
-	int status = c->exit_status;
 	if (c == cur) {
 		/* BEGIN LAB6 SOLUTION: §4.6 exit */
+		int status = c->exit_status;
 		if (cur->killed != SIGKILL && !(WIFSIGNALED(status) &&
 						WTERMSIG(status) == SIGKILL))
 			ptrace_stop(PTRACE_STOP_EXIT, (uint64_t)status, 0, 0,
