@@ -174,6 +174,14 @@ def graded_labs(repo):
             if os.path.exists(os.path.join(repo, "grader", f"test_lab{n}.py"))]
 
 
+def lab_test_files(repo, lab):
+    """grader/test_labN.py and the lab's further files (test_labN_*.py)."""
+    grader = os.path.join(repo, "grader")
+    extra = sorted(f for f in os.listdir(grader)
+                   if re.fullmatch(rf"test_lab{lab}_\w+\.py", f))
+    return [os.path.join(grader, f) for f in [f"test_lab{lab}.py"] + extra]
+
+
 def tail(text, n=30):
     return "\n".join(text.rstrip("\n").split("\n")[-n:])
 
@@ -195,7 +203,7 @@ def check_lab(lab, repo):
 
     results_json = os.path.join(tree, "build", "grade", f"results-lab{lab}.json")
     cmd = [sys.executable, "-m", "pytest", os.path.join(tree, "grader", "test_foundation.py"),
-           os.path.join(tree, "grader", f"test_lab{lab}.py"), "--lab", str(lab),
+           *lab_test_files(tree, lab), "--lab", str(lab),
            "--build-root", os.path.join(tree, "build"), "--gradescope", results_json,
            "-n", "auto", "-q", "--no-header", "-p", "no:cacheprovider"]
     run = subprocess.run(cmd, cwd=tree, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
