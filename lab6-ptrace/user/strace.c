@@ -527,10 +527,11 @@ static void program_path(char *out, size_t size, const char *name)
 
 /*
  * Starts argv[0] as our child, held before its exec: it blocks reading a
- * pipe until we have attached. Returns the child's pid; *go is the
- * pipe's write end.
+ * pipe until we have attached, then closes the pipe's read end (that call
+ * is the marker sync_with_child looks for) and execs. Returns the child's
+ * pid; *go is the pipe's write end, *marker the read end's number.
  */
-static pid_t spawn(char **argv, int *go)
+static pid_t spawn(char **argv, int *go, int *marker)
 {
 	int p[2];
 	if (pipe(p) < 0)
@@ -551,29 +552,40 @@ static pid_t spawn(char **argv, int *go)
 	}
 	close(p[0]);
 	*go = p[1];
+	*marker = p[0];
 	return pid;
 }
 
+/* The next stop of a session, O_NONBLOCK or not. */
+static int next_stop(int tfd, uint64_t req, struct ptrace_event *stop)
+{
+	if (ptrace_resume(tfd, req) < 0)
+		return -1;
+	while (ptrace_wait_stop(tfd, stop, NULL, NULL) < 0) {
+		if (errno != EAGAIN)
+			return -1;
+		sched_yield();	/* an O_NONBLOCK session (-f) */
+	}
+	return 0;
+}
+
 /*
- * The child is parked by O_TRUNC wherever it was: before or in its read
- * of the pipe. Release it with POST alone until the POST of that read:
- * from there on, every call it makes is the program's (or its exec's).
+ * O_TRUNC parked the child wherever it was: before its read of the pipe,
+ * inside it, or just after it. Let it run from PRE stop to PRE stop until
+ * it closes the pipe's read end (fd `marker`, after the read), then finish
+ * that close quietly: from there on, every call is its exec's or the
+ * program's.
  */
-static int sync_with_child(int tfd)
+static int sync_with_child(int tfd, int marker)
 {
 	struct ptrace_event stop;
-	uint64_t nr;
 	do {
-		if (ptrace_resume(tfd, PTRACE_STOP_POST_SYSCALL) < 0)
+		if (next_stop(tfd, PTRACE_STOP_PRE_SYSCALL, &stop) < 0)
 			return -1;
-		while (ptrace_wait_stop(tfd, &stop, NULL, NULL) < 0) {
-			if (errno != EAGAIN)
-				return -1;
-			sched_yield();	/* an O_NONBLOCK session (-f) */
-		}
-		nr = stop.cause == PTRACE_STOP_POST_SYSCALL ? PTRACE_EV_NR(&stop) : 0;
-	} while (nr != SYS_READ);
-	return 0;
+	} while (stop.cause != PTRACE_STOP_PRE_SYSCALL ||
+		 PTRACE_EV_NR(&stop) != SYS_CLOSE ||
+		 PTRACE_EV_ARG(&stop, 0) != (uint64_t)marker);
+	return next_stop(tfd, PTRACE_STOP_POST_SYSCALL, &stop);
 }
 
 static void usage(void)
@@ -594,8 +606,8 @@ int main(int argc, char **argv)
 	if (i == argc)
 		usage();
 
-	int go;
-	pid_t pid = spawn(argv + i, &go);
+	int go, marker;
+	pid_t pid = spawn(argv + i, &go, &marker);
 	if (pid < 0) {
 		perror("strace: fork");
 		return 1;
@@ -609,7 +621,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	struct tracee *t = tracee_add(pid, tfd, true);
-	if (write(go, "g", 1) != 1 || sync_with_child(tfd) < 0) {
+	if (write(go, "g", 1) != 1 || sync_with_child(tfd, marker) < 0) {
 		perror("strace: starting the child");
 		return 1;
 	}
