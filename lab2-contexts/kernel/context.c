@@ -124,15 +124,16 @@ void context_set_name(struct context *c, const char *name)
 /*
  * A new context's kernel stack, top down: its user trapframe, then a frame
  * for switch_to() to pop (six callee-saved registers, zero) whose return
- * address is trap_return. The first switch to it thus "returns" straight
- * to user mode with the registers in the trapframe.
+ * address is context_first_entry (switch.asm). The first switch to it thus
+ * "returns" into context_first_return() and then to user mode with the
+ * registers in the trapframe: every new context starts there.
  */
-extern char trap_return[];
+extern char context_first_entry[];
 
 void context_prepare_first_switch(struct context *c)
 {
 	uint64_t *sp = (uint64_t *)c->tf;
-	*--sp = (uint64_t)trap_return;
+	*--sp = (uint64_t)context_first_entry;
 	for (int i = 0; i < 6; i++)
 		*--sp = 0;	/* rbp, rbx, r12-r15 */
 	c->saved_rsp = (uint64_t)sp;

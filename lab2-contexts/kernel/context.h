@@ -37,6 +37,7 @@ struct waitq {
 
 struct addrspace;
 struct filetable;		/* lab 3 */
+struct ptrace_session;		/* lab 6 */
 
 struct context {
 	int pid;
@@ -70,6 +71,10 @@ struct context {
 	struct filetable *files;	/* lab 3 */
 	char *cwd;			/* lab 3: kernel cwd (lab 5 moves it) */
 	struct context *embryo_of;	/* lab 4: its creator, until started */
+
+	/* lab 6 (tracehook.h): NULL/false unless traced or frozen */
+	struct ptrace_session *trace;	/* the session tracing this context */
+	bool ptrace_hold;		/* park before user mode (O_TRUNC, clone) */
 };
 
 /* The context running now. */

@@ -9,6 +9,7 @@
 #include "heap.h"
 #include "syscall.h"
 #include "timer.h"
+#include "tracehook.h"
 #include "trap.h"
 #include "usercopy.h"
 #include <ochre/signal.h>
@@ -53,9 +54,14 @@ static void unlink_child(struct context *parent, struct context *child)
 
 /* END LAB2 SOLUTION */
 
+/* Lab 6 installs its table here at boot (tracehook.h). */
+const struct trace_hooks *trace_hooks;
+
 void do_exit(int status)
 {
 	struct context *c = cur;
+	if (trace_hooks)		/* lab 6: the EXIT stop */
+		trace_hooks->exit(status);
 	if (c->pid == INIT_PID) {
 		printk("ochre: init exited with status %d; powering off\n",
 		       WIFEXITED(status) ? WEXITSTATUS(status)
@@ -178,6 +184,16 @@ static int64_t sys_kill(uint64_t pid, uint64_t sig)
 }
 SYSCALL(SYS_KILL, sys_kill);
 
+/* A pending signal acts: the process dies, unless a tracer drops it. */
+static void deliver_signal(void)
+{
+	if (trace_hooks && trace_hooks->signal(cur->tf, cur->killed)) {
+		cur->killed = 0;	/* lab 6: dropped by the tracer */
+		return;
+	}
+	do_exit(W_SIGNALED(cur->killed));
+}
+
 /*
  * The last stop before user mode (called by trap() and the syscall path):
  * die if killed; give up the CPU if the time slice is over.
@@ -185,11 +201,23 @@ SYSCALL(SYS_KILL, sys_kill);
 void trap_return_to_user(struct trapframe *tf)
 {
 	if (cur->killed)
-		do_exit(W_SIGNALED(cur->killed));
-	if (sched_need_resched())
+		deliver_signal();
+	if (sched_need_resched()) {
 		yield();
+		if (trace_hooks)	/* lab 6: stop if a tracer asked */
+			trace_hooks->user_return();
+	}
 	if (cur->killed)
-		do_exit(W_SIGNALED(cur->killed));
+		deliver_signal();
+}
+
+/* A new context's first way to user mode (switch.asm). */
+void context_first_return(struct trapframe *tf);
+void context_first_return(struct trapframe *tf)
+{
+	if (trace_hooks)		/* lab 6: a frozen clone waits here */
+		trace_hooks->user_return();
+	trap_return_to_user(tf);
 }
 
 static const char *signal_name(int sig)
@@ -208,6 +236,10 @@ static const char *signal_name(int sig)
 /* A user program faulted: it dies, the kernel carries on. */
 void user_exception(struct trapframe *tf, int sig, const char *why)
 {
+	if (trace_hooks && trace_hooks->signal(tf, sig))
+		return;		/* lab 6: dropped by the tracer */
+	if (cur->killed == SIGKILL)
+		sig = SIGKILL;	/* killed while stopped at the fault */
 	printk("ochre: pid %d (%s) killed by %s: %s at rip %#lx\n", cur->pid,
 	       cur->name, signal_name(sig), why, tf->rip);
 	do_exit(W_SIGNALED(sig));

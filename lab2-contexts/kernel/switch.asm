@@ -13,6 +13,9 @@
 bits 64
 section .text
 global switch_to
+global context_first_entry
+extern context_first_return
+extern trap_return
 
 switch_to:
 ; BEGIN LAB2 SOLUTION: §4.1 switch_to
@@ -32,3 +35,11 @@ switch_to:
 	pop rbp
 ; END LAB2 SOLUTION
 	ret
+
+; Where a new context's first switch_to() returns (context.c): rsp points at
+; its user trapframe. The one place every context starts; lab 6 stops a
+; traced clone here before it runs a single user instruction.
+context_first_entry:
+	mov rdi, rsp
+	call context_first_return
+	jmp trap_return

@@ -32,4 +32,12 @@ struct syscall_entry {
 void syscall_init(void);
 const char *syscall_name(uint64_t nr);
 
+struct trapframe;
+/* The normal path: dispatch, then trap_return_to_user. */
+void syscall_dispatch(struct trapframe *tf);
+/* Only the dispatch (for lab 6's traced path, which stops around it). */
+void syscall_invoke(struct trapframe *tf);
+/* Called by syscall_entry.asm: syscall_dispatch unless lab 6 traces. */
+extern void (*syscall_handler)(struct trapframe *tf);
+
 #endif

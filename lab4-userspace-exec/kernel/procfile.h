@@ -1,0 +1,33 @@
+/*
+ * What lab 4's proc: scheme offers later labs: more files under
+ * proc:/<pid>/ (lab 6 adds trace, regs/int, regs/float and mem), and the
+ * conversion between a trapframe and the user register struct.
+ */
+#ifndef OCHRE_PROCFILE_H
+#define OCHRE_PROCFILE_H
+
+#include "types.h"
+#include "trap.h"
+#include <ochre/proc.h>
+
+struct scheme;
+
+/*
+ * proc:/<pid>/<name>: opened by scheme->ops->open(scheme, "/<pid>/<name>",
+ * ...); the open file then belongs to that scheme (its read, write, seek
+ * and close).
+ */
+struct proc_file {
+	const char *name;
+	struct scheme *scheme;
+};
+#define PROC_FILE(var, file_name, sch)                                   \
+	static const struct proc_file __procfile_##var __used            \
+		__section(".procfiles") __aligned(8) = { file_name, sch }
+
+void tf_to_regs(const struct trapframe *tf, struct proc_regs *r);
+/* -EINVAL for a non-canonical or kernel rip/rsp; cs, ss, IOPL and IF are
+ * forced to user values. */
+int regs_to_tf(const struct proc_regs *r, struct trapframe *tf);
+
+#endif
