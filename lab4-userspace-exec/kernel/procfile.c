@@ -429,7 +429,7 @@ static int pf_open(struct scheme *s, const char *path, int flags, int mode,
 			pf->kind = kinds[i];
 			pf->pid = pid;
 		}
-		if (err == -ENOENT && pid > 0 && *rest == '/') {
+		if (err == -ENOENT && pid >= 0 && *rest == '/') {
 			kfree(pf);
 			return ext_open(s, path, rest + 1, flags, mode, f);
 		}
