@@ -31,8 +31,9 @@
 
 #define MAX_TRACEES	16
 #define MAX_ARGS	5	/* a PRE event carries five arguments */
-#define ARG_TEXT	48	/* one decoded argument */
+#define ARG_TEXT	144	/* one decoded argument: 32 bytes, escaped */
 #define STR_SHOWN	32	/* bytes of a string or buffer shown */
+#define BIN_SHOWN	8	/* ... of a buffer that is mostly not text */
 
 /* ---- decoding --------------------------------------------------------- */
 
@@ -151,7 +152,7 @@ static void emit(struct tracee *t, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 static void emit(struct tracee *t, const char *fmt, ...)
 {
-	char line[512];
+	char line[1024];
 	int n = snprintf(line, sizeof(line), "[pid %d] ", t->pid);
 	va_list ap;
 	va_start(ap, fmt);
@@ -163,12 +164,19 @@ static void emit(struct tracee *t, const char *fmt, ...)
 	write(STDERR_FILENO, line, len);
 }
 
-/* "text" with C escapes, at most STR_SHOWN bytes, then ... if longer. */
+/* "text" with C escapes, at most STR_SHOWN bytes (BIN_SHOWN if it looks
+ * binary, like the structs that fork and exec write), then ... if longer. */
 static void quote(char *out, size_t size, const char *s, size_t n, bool more)
 {
-	size_t o = 0;
+	size_t o = 0, odd = 0, shown = n < STR_SHOWN ? n : STR_SHOWN;
+	for (size_t i = 0; i < shown; i++)
+		odd += (unsigned char)s[i] < 0x20 && s[i] != '\n' && s[i] != '\t';
+	if (odd * 4 > shown && shown > BIN_SHOWN) {
+		shown = BIN_SHOWN;
+		more = true;
+	}
 	out[o++] = '"';
-	for (size_t i = 0; i < n && i < STR_SHOWN && o + 6 < size; i++) {
+	for (size_t i = 0; i < shown && o + 6 < size; i++) {
 		unsigned char c = (unsigned char)s[i];
 		const char *esc = c == '\n' ? "\\n" : c == '\t' ? "\\t" :
 				  c == '"' ? "\\\"" : c == '\\' ? "\\\\" : NULL;
@@ -181,7 +189,7 @@ static void quote(char *out, size_t size, const char *s, size_t n, bool more)
 	}
 	out[o++] = '"';
 	out[o] = '\0';
-	if (more || n > STR_SHOWN)
+	if (more || n > shown)
 		snprintf(out + o, size - o, "...");
 }
 
@@ -274,10 +282,10 @@ static void on_pre(struct tracee *t, const struct ptrace_event *ev)
 	const struct syscall_info *si = info_of(PTRACE_EV_NR(ev));
 	t->in_call = true;
 	t->nr = PTRACE_EV_NR(ev);
-	for (int i = 0; i < MAX_ARGS; i++) {
+	for (int i = 0; i < MAX_ARGS; i++)
 		t->args[i] = PTRACE_EV_ARG(ev, i);
+	for (int i = 0; i < MAX_ARGS; i++)	/* a buffer needs its length */
 		show_arg(t, i, si ? si->kind[i] : A_HEX);
-	}
 }
 
 /* "name(a, b, c)" of the call being closed. */
@@ -298,7 +306,7 @@ static void on_post(struct tracee *t, const struct ptrace_event *ev)
 {
 	const struct syscall_info *si = info_of(t->nr);
 	long ret = (long)PTRACE_EV_RET(ev);
-	char call[320], result[96];
+	char call[800], result[96];
 
 	if (!t->in_call) {	/* attached in the middle of a call */
 		t->nr = PTRACE_EV_NR(ev);
@@ -344,7 +352,7 @@ static void show_status(char *out, size_t size, int status)
 /* EXIT: the process is about to end; the exit call never returns. */
 static void on_exit_stop(struct tracee *t, const struct ptrace_event *ev)
 {
-	char call[320], how[48];
+	char call[800], how[48];
 	int status = (int)PTRACE_EV_STATUS(ev);
 	if (t->in_call) {
 		format_call(t, call, sizeof(call));
