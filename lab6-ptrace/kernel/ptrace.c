@@ -256,7 +256,9 @@ static int64_t trace_read(struct file *f, struct iobuf *b, uint64_t off)
 			return (int64_t)(n * sizeof(struct ptrace_event));
 		if (s->dead)
 			return -ESRCH;
-		if (s->stopped)
+		/* Parked and nothing new; but a SIGKILLed tracee is only
+		 * waiting to run its exit: that is worth waiting for. */
+		if (s->stopped && s->tracee->killed != SIGKILL)
 			return 0;
 		if (f->flags & O_NONBLOCK)
 			return -EAGAIN;

@@ -6,6 +6,7 @@
 #define PTTEST_H
 
 #include "utest.h"
+#include <stdbool.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/wait.h>

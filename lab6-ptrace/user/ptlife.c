@@ -1,0 +1,264 @@
+/*
+ * Lifetimes (HANDOUT.md §6): nothing hangs. Clone events with frozen
+ * children, tracee death while the tracer waits, tracer death (with and
+ * without O_EXCL), the EXIT stop, and signals sent to a parked tracee.
+ */
+#include "pttest.h"
+
+static volatile int child_ran;
+
+/* A tracee that waits for one byte on go[0], then runs body. */
+static long spawn(int go[2], void (*body)(void))
+{
+	CHECK_EQ(pipe(go), 0);
+	long pid = fork();
+	CHECK(pid >= 0);
+	if (pid == 0) {
+		char c;
+		read(go[0], &c, 1);
+		body();
+		_exit(0);
+	}
+	return pid;
+}
+
+/* Attach with O_TRUNC (plus extra flags), let it go, wait for the stop. */
+static int attach_stopped(long pid, int go[2], int extra)
+{
+	int tfd = pt_open(pid, "trace", O_RDWR | O_TRUNC | extra);
+	CHECK(tfd >= 0);
+	CHECK_EQ(write(go[1], "x", 1), 1);
+	struct ptrace_event ev;
+	CHECK_EQ(read(tfd, &ev, sizeof(ev)), 0);
+	return tfd;
+}
+
+static int wait_status(long pid)
+{
+	int st;
+	CHECK_EQ(waitpid((pid_t)pid, &st, 0), pid);
+	return st;
+}
+
+static void forker(void)
+{
+	long k = fork();
+	if (k == 0) {
+		child_ran = 1;
+		getpid();
+		_exit(3);
+	}
+	int st;
+	if (k < 0 || waitpid((pid_t)k, &st, 0) != k || WEXITSTATUS(st) != 3)
+		_exit(90);
+}
+
+static void clone_frozen(void)
+{
+	int go[2];
+	long pid = spawn(go, forker);
+	int tfd = attach_stopped(pid, go, 0);
+	pt_resume(tfd, PTRACE_EVENT_CLONE);
+	struct ptrace_event ev;
+	CHECK_EQ(read(tfd, &ev, sizeof(ev)), EV_SIZE);
+	CHECK_EQ(ev.cause, PTRACE_EVENT_CLONE);
+	long child = (long)ev.a;
+	for (int i = 0; i < 100; i++)
+		sched_yield();
+	/* Frozen: not one instruction of its own yet. */
+	int mfd = pt_open(child, "mem", O_RDONLY);
+	CHECK(mfd >= 0);
+	int ran = -1;
+	CHECK_EQ(lseek(mfd, (off_t)(uintptr_t)&child_ran, SEEK_SET),
+		 (off_t)(uintptr_t)&child_ran);
+	CHECK_EQ(read(mfd, &ran, sizeof(ran)), sizeof(ran));
+	CHECK_EQ(ran, 0);
+	int cfd = pt_open(child, "trace", O_RDWR);
+	CHECK(cfd >= 0);
+	CHECK_EQ(read(cfd, &ev, sizeof(ev)), 0);	/* stopped */
+	ev = pt_step(cfd, PTRACE_STOP_PRE_SYSCALL, PTRACE_STOP_PRE_SYSCALL, NULL);
+	CHECK_EQ(ev.a, SYS_GETPID);		/* its first system call */
+	CHECK_EQ(lseek(mfd, (off_t)(uintptr_t)&child_ran, SEEK_SET),
+		 (off_t)(uintptr_t)&child_ran);
+	CHECK_EQ(read(mfd, &ran, sizeof(ran)), sizeof(ran));
+	CHECK_EQ(ran, 1);
+	close(mfd);
+	CHECK_EQ(close(cfd), 0);		/* runs free */
+	pt_resume(tfd, 0);
+	CHECK_EQ(wait_status(pid), 0);
+	CHECK_ERR(read(tfd, &ev, sizeof(ev)), ESRCH);
+	CHECK_EQ(close(tfd), 0);
+	printf("ptlife: clone event, child frozen until attached: ok\n");
+}
+
+static void clone_ignored(bool read_event)
+{
+	int go[2];
+	long pid = spawn(go, forker);
+	int tfd = attach_stopped(pid, go, 0);
+	pt_resume(tfd, PTRACE_EVENT_CLONE | PTRACE_STOP_EXIT);
+	struct ptrace_event ev;
+	if (read_event) {
+		/* Read the event, then resume: that releases the child. */
+		CHECK_EQ(read(tfd, &ev, sizeof(ev)), EV_SIZE);
+		CHECK_EQ(ev.cause, PTRACE_EVENT_CLONE);
+		pt_resume(tfd, PTRACE_EVENT_CLONE | PTRACE_STOP_EXIT);
+		ev = pt_next(tfd, NULL);
+		CHECK_EQ(ev.cause, PTRACE_STOP_EXIT);
+		CHECK_EQ(ev.a, 0);
+		pt_resume(tfd, 0);
+	} else {
+		/* Closing the session releases even an unread child. */
+		for (int i = 0; i < 100; i++)
+			sched_yield();
+		CHECK_EQ(close(tfd), 0);
+	}
+	CHECK_EQ(wait_status(pid), 0);		/* its child finished too */
+	if (read_event) {
+		CHECK_ERR(read(tfd, &ev, sizeof(ev)), ESRCH);
+		close(tfd);
+	}
+	printf("ptlife: clone event not followed (%s): ok\n",
+	       read_event ? "read" : "closed unread");
+}
+
+static void spin(void)
+{
+	for (;;)
+		__asm__ volatile("pause");
+}
+
+static void syscalls(void)
+{
+	for (;;)
+		getppid();
+}
+
+/* A tracer (our child) blocks in read; we kill its tracee. */
+static void tracee_killed(void)
+{
+	int info[2];
+	CHECK_EQ(pipe(info), 0);
+	long tracer = fork();
+	CHECK(tracer >= 0);
+	if (tracer == 0) {
+		int go[2];
+		long pid = spawn(go, spin);
+		CHECK_EQ(write(go[1], "x", 1), 1);
+		for (int i = 0; i < 10; i++)
+			sched_yield();		/* it spins, no more syscalls */
+		int tfd = pt_open(pid, "trace", O_RDWR);
+		CHECK(tfd >= 0);
+		pt_resume(tfd, PTRACE_STOP_PRE_SYSCALL);
+		CHECK_EQ(write(info[1], &pid, sizeof(pid)), sizeof(pid));
+		struct ptrace_event ev;
+		CHECK_ERR(read(tfd, &ev, sizeof(ev)), ESRCH);
+		int st = wait_status(pid);
+		CHECK(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
+		_exit(0);
+	}
+	long pid;
+	CHECK_EQ(read(info[0], &pid, sizeof(pid)), sizeof(pid));
+	for (int i = 0; i < 10; i++)
+		sched_yield();
+	CHECK_EQ(kill((pid_t)pid, SIGKILL), 0);
+	CHECK_EQ(wait_status(tracer), 0);
+	printf("ptlife: tracee killed while the tracer waits: ESRCH: ok\n");
+}
+
+static void quick_exit(void)
+{
+	for (int i = 0; i < 5; i++)
+		getppid();
+	_exit(0);
+}
+
+/* The tracer exits holding a stopped tracee; we (init) inherit it. */
+static void tracer_dies(bool excl)
+{
+	int info[2];
+	CHECK_EQ(pipe(info), 0);
+	long tracer = fork();
+	CHECK(tracer >= 0);
+	if (tracer == 0) {
+		int go[2];
+		long pid = spawn(go, quick_exit);
+		attach_stopped(pid, go, excl ? O_EXCL : 0);
+		CHECK_EQ(write(info[1], &pid, sizeof(pid)), sizeof(pid));
+		_exit(0);			/* without resuming it */
+	}
+	long pid;
+	CHECK_EQ(read(info[0], &pid, sizeof(pid)), sizeof(pid));
+	CHECK_EQ(wait_status(tracer), 0);
+	int st = wait_status(pid);		/* reparented to us */
+	if (excl)
+		CHECK(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
+	else
+		CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	printf("ptlife: tracer exits, tracee %s: ok\n",
+	       excl ? "killed (O_EXCL)" : "runs on");
+}
+
+static void exit7(void)
+{
+	_exit(7);
+}
+
+static void exit_stop(void)
+{
+	int go[2];
+	long pid = spawn(go, exit7);
+	int tfd = attach_stopped(pid, go, 0);
+	struct ptrace_event ev = pt_step(tfd, PTRACE_STOP_EXIT,
+					 PTRACE_STOP_EXIT, NULL);
+	CHECK(WIFEXITED(ev.a) && WEXITSTATUS(ev.a) == 7);
+	struct ptrace_regs r = pt_regs(pid);	/* still inspectable */
+	CHECK_EQ(r.rax, SYS_EXIT);
+	pt_resume(tfd, PTRACE_STOP_EXIT);
+	CHECK_ERR(read(tfd, &ev, sizeof(ev)), ESRCH);
+	CHECK_ERR(pt_open(pid, "regs/int", O_RDONLY), ESRCH);
+	CHECK_EQ(WEXITSTATUS(wait_status(pid)), 7);
+	CHECK_EQ(close(tfd), 0);
+	printf("ptlife: EXIT stop with the status: ok\n");
+}
+
+static void signals_parked(void)
+{
+	int go[2];
+	long pid = spawn(go, syscalls);
+	int tfd = attach_stopped(pid, go, 0);
+	struct ptrace_event ev = pt_to_pre(tfd, SYS_GETPPID, 0, NULL);
+	/* SIGTERM to a parked tracee: no second event, still parked. */
+	CHECK_EQ(kill((pid_t)pid, SIGTERM), 0);
+	for (int i = 0; i < 10; i++)
+		sched_yield();
+	CHECK_EQ(read(tfd, &ev, sizeof(ev)), 0);
+	CHECK_EQ(read(tfd, &ev, sizeof(ev)), 0);
+	/* It acts once the tracee runs on: a SIGNAL stop, then dropped. */
+	ev = pt_step(tfd, PTRACE_STOP_SIGNAL, PTRACE_STOP_SIGNAL, NULL);
+	CHECK_EQ(ev.a, SIGTERM);
+	ev = pt_step(tfd, PTRACE_FLAG_IGNORE | PTRACE_STOP_PRE_SYSCALL,
+		     PTRACE_STOP_PRE_SYSCALL, NULL);
+	CHECK_EQ(ev.a, SYS_GETPPID);
+	/* SIGKILL ends a parked tracee. */
+	CHECK_EQ(kill((pid_t)pid, SIGKILL), 0);
+	CHECK_ERR(read(tfd, &ev, sizeof(ev)), ESRCH);
+	int st = wait_status(pid);
+	CHECK(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
+	CHECK_EQ(close(tfd), 0);
+	printf("ptlife: signals to a parked tracee: ok\n");
+}
+
+int main(void)
+{
+	utest_begin("ptlife");
+	clone_frozen();
+	clone_ignored(true);
+	clone_ignored(false);
+	tracee_killed();
+	tracer_dies(false);
+	tracer_dies(true);
+	exit_stop();
+	signals_parked();
+	utest_ok();
+}
