@@ -39,7 +39,7 @@ def no_trace(m, command, out):
     hint = ""
     if "cannot trace" in out:
         hint = ("strace could not attach (proc:/<pid>/trace); "
-                "the kernel part comes first: HANDOUT.md §2-§4")
+                "the kernel part comes first: HANDOUT.md §1, §2, §4")
     m.fail(f"`{command}` printed no `[pid N] name(args) = ret` line. {hint}",
            out.strip()[-1500:])
 
@@ -128,7 +128,7 @@ def test_strace_follow_fork(ochre):
     first_child = find(lines, child, r".")
     if first_child is None:
         m.fail(f"strace -f printed nothing for the child pid {child}: it did not "
-               f"follow the clone (§6)", "\n".join(f"[pid {p}] {t}" for p, t in lines))
+               f"follow the clone (HANDOUT.md §7)", "\n".join(f"[pid {p}] {t}" for p, t in lines))
     if first_child < clone:
         m.fail(f"pid {child} has a line before the clone event that created it")
     require(m, lines, child, rf"^getpid\(\) = {child}$",

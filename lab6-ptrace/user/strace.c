@@ -1,5 +1,5 @@
 /*
- * strace [-f] program [args...] (lab 6, HANDOUT.md §6): runs program and
+ * strace [-f] program [args...] (lab 6, HANDOUT.md §7): runs program and
  * prints each system call it makes, one line per call, on stderr:
  *
  *	[pid 7] open("initfs:/nosuch", O_RDONLY) = -1 ENOENT (no such file or directory)
@@ -409,7 +409,7 @@ static void tracee_gone(struct tracee *t)
 	ntracees--;
 }
 
-/* ---- -f: following clones (HANDOUT.md §6) ----------------------------- */
+/* ---- -f: following clones (HANDOUT.md §7) ----------------------------- */
 
 /*
  * EVENT_CLONE from parent: child has been started and is frozen until we
@@ -417,7 +417,7 @@ static void tracee_gone(struct tracee *t)
  */
 static void follow_clone(struct tracee *parent, pid_t child)
 {
-	/* BEGIN LAB6 SOLUTION: §6.1 follow_clone */
+	/* BEGIN LAB6 SOLUTION: §7.1 follow_clone */
 	emit(parent, "--- clone: child %d ---\n", child);
 	/* No O_TRUNC: the child is frozen already. O_NONBLOCK: trace_many
 	 * polls every session. */
@@ -448,7 +448,7 @@ static void follow_clone(struct tracee *parent, pid_t child)
  */
 static void trace_many(void)
 {
-	/* BEGIN LAB6 SOLUTION: §6.2 trace_many */
+	/* BEGIN LAB6 SOLUTION: §7.2 trace_many */
 	struct ptrace_event ev[8];
 	while (ntracees > 0) {
 		bool news = false;
