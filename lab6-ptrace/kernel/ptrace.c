@@ -27,6 +27,9 @@ static struct waitq hold_wq = WAITQ_INIT;
  * runs ptrace_park()). */
 static __unused void fpu_save(struct ptrace_fpregs *img)
 {
+	/* With CR4.OSFXSR clear the CPU may skip MXCSR and the XMM part:
+	 * they must read as 0, not as old kernel stack. */
+	memset(img, 0, sizeof(*img));
 	__asm__ volatile("fxsave64 %0" : "=m"(*img));
 }
 
