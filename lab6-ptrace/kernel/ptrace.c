@@ -74,7 +74,7 @@ int ptrace_target(int pid, struct context **out)
 
 /* ---- the event queue ---- */
 
-static void queue(struct ptrace_session *s, uint64_t cause, uint64_t a,
+static __unused void queue(struct ptrace_session *s, uint64_t cause, uint64_t a,
 		  uint64_t b, uint64_t c, uint64_t d, uint64_t e, uint64_t f)
 {
 	struct ptrace_event *ev = &s->ring[(s->head + s->count) % PTRACE_RING];
@@ -239,10 +239,10 @@ static int trace_open(struct scheme *sch, const char *path, int flags,
 
 static int64_t trace_read(struct file *f, struct iobuf *b, uint64_t off)
 {
-	struct ptrace_session *s = f->priv;
 	if (b->len < sizeof(struct ptrace_event))
 		return -EINVAL;
 	/* BEGIN LAB6 SOLUTION: §2.3 read */
+	struct ptrace_session *s = f->priv;
 	for (;;) {
 		size_t n = 0;
 		while (s->count && (n + 1) * sizeof(struct ptrace_event) <= b->len) {
@@ -274,7 +274,6 @@ static int64_t trace_read(struct file *f, struct iobuf *b, uint64_t off)
 
 static int64_t trace_write(struct file *f, struct iobuf *b, uint64_t off)
 {
-	struct ptrace_session *s = f->priv;
 	uint64_t w;
 	if (b->len != sizeof(w))
 		return -EINVAL;
@@ -283,6 +282,7 @@ static int64_t trace_write(struct file *f, struct iobuf *b, uint64_t off)
 	if (w & ~PTRACE_VALID)
 		return -EINVAL;
 	/* BEGIN LAB6 SOLUTION: §2.4 write */
+	struct ptrace_session *s = f->priv;
 	if (s->dead)
 		return -ESRCH;
 	release_clones(s, true);
