@@ -37,7 +37,9 @@ def run(ochre, command, timeout=90):
 def no_trace(m, command, out):
     """The headline when strace printed no call at all."""
     hint = ""
-    if "cannot trace" in out:
+    if "-f is not implemented" in out:
+        hint = "strace's -f part is yours: HANDOUT.md §7 (follow_clone, trace_many)"
+    elif "cannot trace" in out:
         hint = ("strace could not attach (proc:/<pid>/trace); "
                 "the kernel part comes first: HANDOUT.md §1, §2, §4")
     m.fail(f"`{command}` printed no `[pid N] name(args) = ret` line. {hint}",
