@@ -511,6 +511,8 @@ static void trace_one(struct tracee *t)
 	struct ptrace_event ev[8];
 	for (;;) {
 		ssize_t n = ptrace_events(t->tfd, ev, 8);
+		if (n < 0 && errno == EINTR)
+			continue;
 		if (n < 0) {
 			if (errno != ESRCH)
 				dprintf(STDERR_FILENO, "strace: pid %d: %s\n", t->pid,
