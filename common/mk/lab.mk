@@ -253,7 +253,7 @@ gdb: $(B)/gdbinit
 
 # Benchmarks (labs with a user-space `bench` program): with -icount shift=0
 # the guest TSC counts instructions, so the figures are reproducible.
-# BENCH names another benchmark program (lab 6: BENCH=tracebench).
+# BENCH=prog runs another benchmark program (lab 5: canonbench).
 BENCH ?= bench
 bench: $(ISO)
 	@echo "Running init=$(BENCH) on $(LABNAME) under -icount shift=0 ..."
