@@ -89,9 +89,11 @@ def test_lifetimes(ochre):
     attaches, then its first stop is the PRE of getpid; a clone not
     followed runs on (event read, or session closed unread); a tracee
     SIGKILLed while its tracer waits gives ESRCH; a tracer that exits
-    leaves its tracee running (O_EXCL: killed); the EXIT stop carries the
+    leaves its tracee running (O_EXCL: killed), also when SIGKILLed while
+    it waits; the EXIT stop carries the
     status; SIGTERM to a parked tracee adds no event, stops at SIGNAL once
-    it runs on, and SIGKILL ends a parked tracee."""
+    it runs on, and SIGKILL ends a parked tracee; a tracer blocked in read
+    returns EINTR on a signal (its own tracer drops the SIGTERM)."""
     run_steps(ochre, "ptlife", [
         r"clone event, child frozen until attached: ok",
         r"clone event not followed \(read\): ok",
@@ -99,8 +101,10 @@ def test_lifetimes(ochre):
         r"tracee killed while the tracer waits: ESRCH: ok",
         r"tracer exits, tracee runs on: ok",
         r"tracer exits, tracee killed \(O_EXCL\): ok",
+        r"tracer killed, tracee runs on: ok",
         r"EXIT stop with the status: ok",
         r"signals to a parked tracee: ok",
+        r"a blocked tracer's read gives EINTR: ok",
     ])
 
 

@@ -1,5 +1,5 @@
 /*
- * Lab 6: sessions, stops and the trace file. HANDOUT.md §2-§3.
+ * Lab 6: sessions, stops and the trace file. HANDOUT.md §1-§2.
  *
  * A tracee stops in exactly one place, ptrace_park(): every stop (syscall
  * entry and exit, single step, int3, signal, exit), the O_TRUNC stop and

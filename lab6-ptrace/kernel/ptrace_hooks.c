@@ -51,7 +51,8 @@ void ptrace_syscall(struct trapframe *tf)
 				 tf->rsi, tf->rdx, tf->r10, tf->r8);
 	/* Number and arguments are read now, after the tracer's edits. */
 	uint64_t nr = tf->rax;
-	if (!(w & PTRACE_FLAG_IGNORE))
+	/* SIGKILLed while stopped: the call (maybe rewritten) must not run. */
+	if (!(w & PTRACE_FLAG_IGNORE) && cur->killed != SIGKILL)
 		syscall_invoke(tf);
 	bool post = armed(PTRACE_STOP_POST_SYSCALL);
 	ptrace_stop(PTRACE_STOP_POST_SYSCALL, nr, tf->rax, 0, 0, 0, 0);

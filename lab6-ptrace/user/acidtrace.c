@@ -1,6 +1,6 @@
 /*
  * The acid test of tracing, after Redox's acid `ptrace` test, with Ochre's
- * rules (HANDOUT.md §6). One tracee, one line per step; the first step
+ * rules (HANDOUT.md §9.1). One tracee, one line per step; the first step
  * that fails is the headline.
  */
 #include "pttest.h"

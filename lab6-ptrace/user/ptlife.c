@@ -249,6 +249,88 @@ static void signals_parked(void)
 	printf("ptlife: signals to a parked tracee: ok\n");
 }
 
+static void spin_then_exit(void)
+{
+	for (volatile long i = 0; i < 200000; i++)
+		;
+	_exit(0);
+}
+
+/* A tracer SIGKILLed while it waits (or while its tracee is parked at
+ * PRE of _exit): the tracee runs on and finishes. */
+static void tracer_killed(void)
+{
+	int info[2];
+	CHECK_EQ(pipe(info), 0);
+	long tracer = fork();
+	CHECK(tracer >= 0);
+	if (tracer == 0) {
+		int go[2];
+		long pid = spawn(go, spin_then_exit);
+		int tfd = attach_stopped(pid, go, 0);
+		pt_resume(tfd, PTRACE_STOP_PRE_SYSCALL);
+		CHECK_EQ(write(info[1], &pid, sizeof(pid)), sizeof(pid));
+		struct ptrace_event ev;
+		for (;;)
+			if (read(tfd, &ev, sizeof(ev)) == 0)
+				sched_yield();
+	}
+	long pid;
+	CHECK_EQ(read(info[0], &pid, sizeof(pid)), sizeof(pid));
+	for (int i = 0; i < 5; i++)
+		sched_yield();
+	CHECK_EQ(kill((pid_t)tracer, SIGKILL), 0);
+	int st = wait_status(tracer);
+	CHECK(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
+	st = wait_status(pid);			/* reparented to us */
+	CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	printf("ptlife: tracer killed, tracee runs on: ok\n");
+}
+
+/* A tracer blocked in read is interrupted by a signal (EINTR): we trace
+ * the tracer, and drop the SIGTERM at its SIGNAL stop so it lives to see
+ * the EINTR. */
+static void tracer_interrupted(void)
+{
+	int info[2], ready[2];
+	CHECK_EQ(pipe(info), 0);
+	CHECK_EQ(pipe(ready), 0);
+	long tracer = fork();
+	CHECK(tracer >= 0);
+	if (tracer == 0) {
+		int go[2];
+		long pid = spawn(go, spin);
+		CHECK_EQ(write(go[1], "x", 1), 1);
+		for (int i = 0; i < 10; i++)
+			sched_yield();
+		int tfd = pt_open(pid, "trace", O_RDWR);
+		CHECK(tfd >= 0);
+		pt_resume(tfd, PTRACE_STOP_PRE_SYSCALL);
+		char c;
+		CHECK_EQ(read(ready[0], &c, 1), 1);	/* we are traced now */
+		struct ptrace_event ev;
+		CHECK_ERR(read(tfd, &ev, sizeof(ev)), EINTR);
+		CHECK_EQ(kill((pid_t)pid, SIGKILL), 0);
+		CHECK_ERR(read(tfd, &ev, sizeof(ev)), ESRCH);
+		_exit(0);
+	}
+	int tfd = pt_open(tracer, "trace", O_RDWR);
+	CHECK(tfd >= 0);
+	pt_resume(tfd, PTRACE_STOP_SIGNAL);
+	CHECK_EQ(write(ready[1], "x", 1), 1);
+	for (int i = 0; i < 20; i++)
+		sched_yield();			/* it blocks in read */
+	CHECK_EQ(kill((pid_t)tracer, SIGTERM), 0);
+	struct ptrace_event ev = pt_next(tfd, NULL);
+	CHECK_EQ(ev.cause, PTRACE_STOP_SIGNAL);
+	CHECK_EQ(ev.a, SIGTERM);
+	pt_resume(tfd, PTRACE_FLAG_IGNORE);
+	CHECK_EQ(wait_status(tracer), 0);
+	CHECK_ERR(read(tfd, &ev, sizeof(ev)), ESRCH);
+	CHECK_EQ(close(tfd), 0);
+	printf("ptlife: a blocked tracer's read gives EINTR: ok\n");
+}
+
 int main(void)
 {
 	utest_begin("ptlife");
@@ -258,7 +340,9 @@ int main(void)
 	tracee_killed();
 	tracer_dies(false);
 	tracer_dies(true);
+	tracer_killed();
 	exit_stop();
 	signals_parked();
+	tracer_interrupted();
 	utest_ok();
 }

@@ -1,14 +1,14 @@
 /*
- * Registers, memory and system-call stops (HANDOUT.md §5-§6): stops show
+ * Registers, memory and system-call stops: stops show
  * the number and arguments, an argument rewritten at PRE changes the call,
  * sysemu, mem peek/poke with its EFAULTs and short counts, register
- * writes that redirect control flow and cannot escalate, regs/float.
+ * writes that redirect control flow and cannot escalate, regs/float
+ * (HANDOUT.md §5, §9.1).
  */
 #include "pttest.h"
 #include <sys/mman.h>
 
 static char secret[16] = "hidden";
-static volatile int took_alt;
 
 static long marker(long k)
 {

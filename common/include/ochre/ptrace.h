@@ -3,7 +3,12 @@
  * proc: scheme, as Redox does, instead of a ptrace() system call.
  *
  *   proc:<pid>/trace       open O_RDWR: attach (one session per tracee).
- *                            | O_TRUNC     stop the tracee at once
+ *                            | O_TRUNC     stop the tracee at once: before
+ *                                          its next user instruction (one
+ *                                          blocked in a system call stops
+ *                                          when the call returns, or at the
+ *                                          entry of its next one); a read
+ *                                          returns 0 once it is stopped
  *                            | O_EXCL      SIGKILL the tracee when the
  *                                          session is closed
  *                            | O_NONBLOCK  reads never wait
@@ -20,6 +25,11 @@
  *   proc:<pid>/regs/float  struct ptrace_fpregs (only while stopped)
  *   proc:<pid>/mem         lseek to a tracee virtual address, then
  *                          read/write; writes reach read-only text.
+ *
+ * A new child of a tracee whose request has PTRACE_EVENT_CLONE is frozen
+ * before its first instruction: attach to it (its trace read then says 0:
+ * stopped), or let it go by writing the parent's trace fd after reading
+ * the event, or by closing the parent's session.
  *
  * Only a strict descendant of the caller can be traced, never the caller
  * itself and never pid 1 (EPERM); a missing pid is ESRCH.
