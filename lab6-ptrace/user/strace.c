@@ -27,6 +27,7 @@
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <ochre/proc.h>
 #include <ochre/syscall.h>
 
 #define MAX_TRACEES	16
@@ -138,6 +139,8 @@ struct tracee {
 	uint64_t nr;
 	uint64_t args[MAX_ARGS];
 	char text[MAX_ARGS][ARG_TEXT];	/* the arguments, decoded at PRE */
+	char path[64];			/* an open's path, until its POST */
+	uint8_t fdkind[OCHRE_OPEN_MAX];	/* enum fd_kind of each fd it opened */
 };
 
 static struct tracee tracees[MAX_TRACEES];
@@ -275,6 +278,96 @@ static const struct syscall_info *info_of(uint64_t nr)
 	return nr < SYS_MAX && syscalls[nr].name ? &syscalls[nr] : NULL;
 }
 
+/* ---- lab 4's primitives: fork and exec, decoded ---------------------- */
+
+/* What an fd of the tracee is, learnt from its opens: the writes to these
+ * carry structs of <ochre/proc.h>, worth showing field by field. */
+enum fd_kind { FD_OTHER, FD_NEW, FD_ADDRSPACE, FD_FILETABLE, FD_REGS, FD_EXEC };
+
+static enum fd_kind classify(const char *path)
+{
+	const char *file = strrchr(path, '/');
+	if (strcmp(path, "thisproc:new") == 0)
+		return FD_NEW;
+	if (strcmp(path, "thisproc:new-addrspace") == 0)
+		return FD_ADDRSPACE;
+	if (strcmp(path, "thisproc:exec") == 0)
+		return FD_EXEC;
+	if (strncmp(path, "proc:/", 6) != 0 || !file)
+		return FD_OTHER;
+	return strcmp(file, "/addrspace") == 0 ? FD_ADDRSPACE :
+	       strcmp(file, "/filetable") == 0 ? FD_FILETABLE :
+	       strcmp(file, "/regs") == 0 ? FD_REGS : FD_OTHER;
+}
+
+static enum fd_kind kind_of(struct tracee *t, uint64_t fd)
+{
+	return fd < OCHRE_OPEN_MAX ? (enum fd_kind)t->fdkind[fd] : FD_OTHER;
+}
+
+static void set_kind(struct tracee *t, uint64_t fd, enum fd_kind k)
+{
+	if (fd < OCHRE_OPEN_MAX)
+		t->fdkind[fd] = (uint8_t)k;
+}
+
+static const char *prot_text(uint32_t prot)
+{
+	static const char *const names[] = { "---", "r--", "-w-", "rw-",
+					     "--x", "r-x", "-wx", "rwx" };
+	return names[prot & 7];
+}
+
+/* write(fd, buf, len) to a primitive: its struct instead of raw bytes. */
+static void show_primitive(struct tracee *t, char *out, size_t size)
+{
+	static const char *const ops[] = { "?", "AS_MAP", "AS_UNMAP",
+					   "AS_PROTECT", "AS_COPY", "AS_WRITE" };
+	uint64_t fd = t->args[0], buf = t->args[1], len = t->args[2];
+	enum fd_kind k = kind_of(t, fd);
+	union {
+		struct as_op as;
+		struct ft_op ft;
+		struct proc_regs regs;
+		struct proc_exec ex;
+	} u;
+	if (k == FD_OTHER || k == FD_NEW || len > sizeof(u) || t->mfd < 0 ||
+	    ptrace_peek(t->mfd, buf, &u, len) != (ssize_t)len)
+		return;
+	if (k == FD_ADDRSPACE && len == sizeof(u.as) && u.as.op < 6) {
+		int n = snprintf(out, size, "{%s, va=0x%lx, len=0x%lx", ops[u.as.op],
+				 (unsigned long)u.as.va, (unsigned long)u.as.len);
+		if (u.as.op == AS_MAP || u.as.op == AS_PROTECT)
+			snprintf(out + n, size - (size_t)n, ", %s}", prot_text(u.as.prot));
+		else if (u.as.op == AS_WRITE)
+			snprintf(out + n, size - (size_t)n, ", buf=0x%lx}",
+				 (unsigned long)u.as.buf);
+		else
+			snprintf(out + n, size - (size_t)n, "}");
+	} else if (k == FD_FILETABLE && len == sizeof(u.ft))
+		snprintf(out, size, "{%s}", u.ft.op == FT_INHERIT ? "FT_INHERIT" : "?");
+	else if (k == FD_REGS && len == sizeof(u.regs))
+		snprintf(out, size, "{rip=0x%lx, rsp=0x%lx, ...}",
+			 (unsigned long)u.regs.rip, (unsigned long)u.regs.rsp);
+	else if (k == FD_EXEC && len == sizeof(u.ex))
+		snprintf(out, size, "{as_fd=%ld, rip=0x%lx, rsp=0x%lx, name=\"%.16s\"}",
+			 (long)u.ex.as_fd, (unsigned long)u.ex.rip,
+			 (unsigned long)u.ex.rsp, u.ex.name);
+}
+
+/* What a successful call did to the tracee's fds. */
+static void track_fds(struct tracee *t, long ret)
+{
+	if (ret < 0)
+		return;
+	if (t->nr == SYS_OPEN)
+		set_kind(t, (uint64_t)ret, classify(t->path));
+	else if (t->nr == SYS_CLOSE)
+		set_kind(t, t->args[0], FD_OTHER);
+	else if (t->nr == SYS_DUP || t->nr == SYS_DUP2)
+		set_kind(t, (uint64_t)ret, kind_of(t, t->args[0]));
+}
+
 /* PRE: remember the call and decode what goes in (it may be gone by POST,
  * e.g. after an exec). */
 static void on_pre(struct tracee *t, const struct ptrace_event *ev)
@@ -286,6 +379,12 @@ static void on_pre(struct tracee *t, const struct ptrace_event *ev)
 		t->args[i] = PTRACE_EV_ARG(ev, i);
 	for (int i = 0; i < MAX_ARGS; i++)	/* a buffer needs its length */
 		show_arg(t, i, si ? si->kind[i] : A_HEX);
+	t->path[0] = '\0';
+	if (t->nr == SYS_OPEN && t->mfd >= 0 &&
+	    ptrace_peekstr(t->mfd, t->args[0], t->path, sizeof(t->path)) < 0)
+		t->path[0] = '\0';
+	if (t->nr == SYS_WRITE)
+		show_primitive(t, t->text[1], ARG_TEXT);
 }
 
 /* "name(a, b, c)" of the call being closed. */
@@ -325,6 +424,12 @@ static void on_post(struct tracee *t, const struct ptrace_event *ev)
 				snprintf(t->text[i], ARG_TEXT, "[%d, %d]", fds[0], fds[1]);
 		}
 	}
+	if (t->nr == SYS_READ && ret == 8 && kind_of(t, t->args[0]) == FD_NEW) {
+		int64_t pid;
+		if (t->mfd >= 0 && ptrace_peek(t->mfd, t->args[1], &pid, 8) == 8)
+			snprintf(t->text[1], ARG_TEXT, "{pid=%ld}", (long)pid);
+	}
+	track_fds(t, ret);
 	format_call(t, call, sizeof(call));
 	if (ret < 0 && ret > -4096) {
 		int e = (int)-ret;
@@ -496,6 +601,9 @@ static bool on_event(struct tracee *t, const struct ptrace_event *ev)
 		return false;
 	case PTRACE_EVENT_ADDRSPACE_SWITCH:
 		emit(t, "--- exec: new image, rip 0x%lx ---\n", (unsigned long)ev->a);
+		/* The exec commit closed libc's handles (all O_CLOEXEC); the
+		 * write being committed was decoded at its PRE already. */
+		memset(t->fdkind, 0, sizeof(t->fdkind));
 		return false;
 	default:
 		/* A stop we did not ask for (another tracer's request is not
