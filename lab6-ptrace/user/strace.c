@@ -125,6 +125,12 @@ static const struct { int flag; const char *name; } open_flags[] = {
 	{ O_APPEND, "O_APPEND" }, { O_NONBLOCK, "O_NONBLOCK" },
 	{ O_DIRECTORY, "O_DIRECTORY" }, { O_CLOEXEC, "O_CLOEXEC" },
 	{ O_CLOFORK, "O_CLOFORK" },
+#ifdef O_NOFOLLOW	/* lab 5 */
+	{ O_NOFOLLOW, "O_NOFOLLOW" },
+#endif
+#ifdef O_SYMLINK	/* lab 5 */
+	{ O_SYMLINK, "O_SYMLINK" },
+#endif
 };
 
 /* ---- the traced processes --------------------------------------------- */
