@@ -7,9 +7,12 @@
 #   make grade          grade the most complete lab (and all labs before it)
 #   make handout        write the student tree to build/handout
 #   make handout-check  starter code builds, boots and fails its lab's tests
+#   make host-test      the grader's host tests (HOST_ARGS='-k NAME' for some)
 #   make deps           install missing Debian packages
 #   make clang          build every lab with clang as well (zero warnings)
 #   make bench          run the benchmarks of the most complete lab
+#   make check-duplicates  no kernel logic repeated across labs (developers:
+#                       needs the `duplicates` tool, which CI does not have)
 
 SHELL := /bin/bash
 PYTHON = $(shell common/mk/find-python)
@@ -21,13 +24,13 @@ GRADED := $(foreach l,$(LABS),$(if $(wildcard $(foreach f,.py _*.py,grader/test_
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 
 .PHONY: all run test grade grade-all host-test handout handout-check deps \
-	clang bench clean help compile_commands.json
+	clang bench clean help compile_commands.json check-duplicates
 
 all: deps
 	@for l in $(LABS); do $(MAKE) --no-print-directory -j$(JOBS) -C $$l || exit 1; done
 
 help:
-	@sed -n '3,14p' Makefile
+	@sed -n '3,15p' Makefile
 
 deps:
 	@common/mk/deps.sh
@@ -36,10 +39,10 @@ run: deps
 	@$(MAKE) --no-print-directory -j$(JOBS) -C $(LATEST) qemu
 
 host-test: deps
-	$(PYTHON) -m pytest grader/host -q -n $(JOBS)
+	$(PYTHON) -m pytest grader/host -q -n $(JOBS) $(HOST_ARGS)
 
 grade: deps
-	@$(MAKE) --no-print-directory -j$(JOBS) -C $(LATEST) grade
+	@$(MAKE) --no-print-directory -j$(JOBS) -C $(LATEST) grade GRADE_FROM='$(CURDIR)'
 
 # Every graded lab, each against its own kernel, with Gradescope output.
 grade-all: deps
@@ -64,6 +67,9 @@ test: deps
 	$(MAKE) --no-print-directory grade-all && \
 	$(MAKE) --no-print-directory handout-check && \
 	echo "make test: all passed in $$(( $$(date +%s) - start )) s"
+
+check-duplicates:
+	@common/tools/check-duplicates
 
 bench: deps
 	@$(MAKE) --no-print-directory -j$(JOBS) -C $(LATEST) bench

@@ -39,6 +39,9 @@ STRIP_SUFFIXES = (".c", ".h", ".asm", ".S", ".s", ".ld", ".inc")
 # Python caches that may not be git-ignored yet.
 EXCLUDED_TOP = ("build", ".ci", ".git")
 EXCLUDED_PARTS = ("__pycache__", ".pytest_cache")
+# Maintainer files that quote the reference solution (lines, private helper
+# names): a student tree must not show them.
+INSTRUCTOR_ONLY = ("grader/host/test_mapper_mutations.py",)
 
 
 def show(path):
@@ -72,6 +75,47 @@ def build_stripper(repo):
     return exe
 
 
+# ---- what the starter needs ----------------------------------------------------
+
+# A file-scope static definition: a function (name followed by "(" on the
+# first line, no ";" at its end) or variables ("static T *a, *b;").
+_STATIC_FN = re.compile(r"^static\s+(?!inline\b)[^;=(){}\n]*?\b(\w+)\s*\([^;\n]*$", re.M)
+_STATIC_VARS = re.compile(r"^static\s+(?!inline\b)([^;=(){}\n]*?)\s*(?:=[^;{}\n]*)?;", re.M)
+UNUSED = "__attribute__((unused)) "
+
+
+def _declared_names(decl):
+    """The names a "T *a, *b[4]" declaration declares (after the type)."""
+    first, *rest = decl.split(",")
+    names = [re.findall(r"(\w+)\s*(?:\[[^\]]*\])?\s*$", first)]
+    names += [re.findall(r"(\w+)\s*(?:\[[^\]]*\])?\s*$", r) for r in rest]
+    return [n[0] for n in names if n]
+
+
+def mark_unused(text):
+    """Stripping a solution can leave given static helpers (and variables)
+    that only the solution used; -Werror would then refuse the starter.
+    Mark each such definition __attribute__((unused)), so the solution tree
+    needs no scaffolding: a name is unused when it appears nowhere in the
+    file but in its own definition."""
+    code = re.sub(r"/\*.*?\*/|//[^\n]*", " ", text, flags=re.S)   # comments do not use
+
+    def used(name):
+        return len(re.findall(rf"\b{re.escape(name)}\b", code)) > 1
+
+    edits = []
+    for m in _STATIC_FN.finditer(text):
+        if not used(m.group(1)):
+            edits.append(m.start())
+    for m in _STATIC_VARS.finditer(text):
+        names = _declared_names(m.group(1))
+        if names and not any(used(n) for n in names):
+            edits.append(m.start())
+    for at in sorted(set(edits), reverse=True):
+        text = text[:at] + "static " + UNUSED + text[at + len("static "):]
+    return text
+
+
 # ---- make ---------------------------------------------------------------------
 
 def tree_files(repo):
@@ -89,6 +133,8 @@ def tree_files(repo):
     for path in sorted(paths):
         parts = path.split("/")
         if parts[0] in EXCLUDED_TOP or any(p in EXCLUDED_PARTS for p in parts):
+            continue
+        if path in INSTRUCTOR_ONLY:
             continue
         full = os.path.join(repo, path)
         if os.path.islink(full) or os.path.isfile(full):   # skip deleted files
@@ -134,6 +180,13 @@ def make_tree(dest, keep_solved=None, force=False, repo=REPO_ROOT, quiet=False):
             errors.append(result.stderr.strip() or f"{path}: stripper failed")
             continue
         shutil.copymode(src, dst)
+        if path.endswith(".c"):
+            with open(dst, encoding="utf-8", errors="surrogateescape") as f:
+                text = f.read()
+            marked = mark_unused(text)
+            if marked != text:
+                with open(dst, "w", encoding="utf-8", errors="surrogateescape") as f:
+                    f.write(marked)
         changed = False
         for m in re.finditer(r"^LAB(\d+) stripped=(\d+) kept=(\d+)$", result.stderr, re.M):
             counts = stats.setdefault(int(m.group(1)), [0, 0])

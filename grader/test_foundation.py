@@ -9,6 +9,8 @@ import re
 
 import pytest
 
+from ochre.machine import POWEROFF, USAGE
+
 pytestmark = pytest.mark.lab(0)
 
 PROMPT = r"ochre> $"
@@ -33,7 +35,7 @@ def test_unknown_ktest(ochre):
     names = found.group(1).split()
     if not names:
         m.fail("the NOT FOUND line lists no available tests")
-    m.wait_exit(status=9)
+    m.wait_exit(status=USAGE)
 
 
 def test_unknown_option(ochre):
@@ -66,4 +68,4 @@ def test_monitor(ochre):
         m.fail("`frames` printed no number", f"it printed: {m.before!r}")
 
     m.sendline("poweroff")
-    m.wait_exit(status=1)
+    m.wait_exit(status=POWEROFF)

@@ -12,6 +12,8 @@ import re
 
 import pytest
 
+from ochre.machine import PANIC
+
 pytestmark = pytest.mark.lab(1)
 
 
@@ -72,6 +74,15 @@ def test_map_errors(ochre):
     unaligned or non-canonical addresses, mapping a page that is already
     mapped, unmapping a page that is not."""
     ochre.ktest("map_errors")
+
+
+@pytest.mark.points(3)
+def test_map_enomem(ochre):
+    """A map that runs out of frames half-way (the frame allocator is told
+    to fail after 0, 1 or 2 frames) returns -ENOMEM and frees the tables it
+    created: the free-frame count is exactly as before, and tables that
+    existed before the call stay."""
+    ochre.ktest("map_enomem")
 
 
 @pytest.mark.points(5)
@@ -160,4 +171,4 @@ def test_pagefault(ochre):
 
     # The fault is fatal for the kernel: a panic and exit code 2 are expected.
     m.expect(r"PANIC: ", allow_panic=True)
-    m.wait_exit(status=5, allow_panic=True)
+    m.wait_exit(status=PANIC, allow_panic=True)

@@ -12,6 +12,8 @@ import re
 
 import pytest
 
+from ochre.machine import POWEROFF
+
 pytestmark = pytest.mark.lab(2)
 
 
@@ -25,7 +27,7 @@ def test_first_process(ochre):
     for n in range(3):
         m.expect(rf"^init: pid \d+ exited with status {n}$", partial=False)
     m.expect(r"^init: done", partial=False)
-    m.wait_exit(status=1)
+    m.wait_exit(status=POWEROFF)
 
 
 @pytest.mark.points(4)

@@ -11,6 +11,8 @@ import re
 
 import pytest
 
+from ochre.machine import POWEROFF
+
 pytestmark = pytest.mark.lab(3)
 
 
@@ -100,9 +102,17 @@ def test_shell(ochre):
     m.sendline("wc < ramfs:/x")
     m.expect(r"^\s*1\s+1\s+3\b", partial=False)
     m.expect(r"\$ $")
+    m.sendline("help")
+    builtins = m.expect(r"^builtins: (.*)$", partial=False).group(1)
+    progs = m.expect(r"^programs in initfs:/bin: (.*)$", partial=False).group(1).split()
+    missing = [w for w in ("cd", "pwd", "exit", "help") if w not in builtins]
+    missing += [p for p in ("cat", "echo", "ls", "sh", "wc") if p not in progs]
+    if missing:
+        m.fail(f"`help` does not list: {', '.join(missing)}")
+    m.expect(r"\$ $")
     m.sendline("exit")
     m.expect(r"^ochre: init exited with status 0", partial=False)
-    m.wait_exit(status=1)
+    m.wait_exit(status=POWEROFF)
 
 
 def test_damaged_initfs(ochre):
@@ -117,4 +127,4 @@ def test_damaged_initfs(ochre):
     m.expect(r"rescue> $")
     m.sendline("exit 0")
     m.expect(r"^ochre: init exited with status 0", partial=False)
-    m.wait_exit(status=1)
+    m.wait_exit(status=POWEROFF)

@@ -28,6 +28,9 @@ physaddr_t frame_alloc(void);		/* a zeroed frame, or 0 if none */
 int frame_free(physaddr_t pa);		/* 0, or -EINVAL (and a message) */
 size_t frame_free_count(void);
 size_t frame_usable_count(void);	/* free + allocated */
+/* Tests: frame_alloc() succeeds n more times, then returns 0 as if memory
+ * had run out, until frame_fail_after(-1) turns this off. */
+void frame_fail_after(long n);
 
 /* The struct frame of pa, or NULL if pa is beyond the array. */
 static inline struct frame *frame_info(physaddr_t pa)

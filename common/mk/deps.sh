@@ -23,6 +23,7 @@ need grub-pc-bin		test -d /usr/lib/grub/i386-pc
 need xorriso			have xorriso
 need mtools			have mformat
 need git			have git
+need gdb-multiarch		have gdb-multiarch
 need python3			test -x /usr/bin/python3
 need python3-pytest		/usr/bin/python3 -c 'import pytest'
 need python3-pytest-xdist	/usr/bin/python3 -c 'import xdist'

@@ -2,17 +2,31 @@
 # RETIRES (files of earlier labs this lab replaces), and includes this file.
 #
 #   make            build build/labN/ochre.iso
-#   make qemu       boot it interactively (CMDLINE='ktest=all' to choose)
+#   make qemu       boot it interactively (CMDLINE='ktest=all' to choose;
+#                   QEMU_ISO=path boots another build's ISO, building nothing)
 #   make qemu-gdb   boot it stopped, waiting for gdb (then: make gdb)
 #   make grade      run the grader for labs 1..N on this lab's kernel
+#   make bench      the user-space benchmarks under -icount shift=0
 #   make clean      remove build/labN
+#   make print-VAR  print a make variable (e.g. KERNEL_CODE_FLAGS)
 #
 # Lab N's kernel is built from common/ plus the kernel/ directories of labs
 # 1..N, minus every file named in a RETIRES line of those labs' Makefiles.
 
 SHELL := /bin/bash
+# A failing command in a pipe fails the recipe (nm | symbolize > ksyms.c),
+# and a target whose recipe failed is deleted, so a truncated output never
+# counts as up to date.
+.SHELLFLAGS := -o pipefail -c
+.DELETE_ON_ERROR:
 TOP := $(abspath $(dir $(lastword $(MAKEFILE_LIST)))/../..)
+
+ifndef OCHRE_LAB_MK
+# Reading the earlier labs' Makefiles (below) includes this file again; the
+# second time it does nothing.
+OCHRE_LAB_MK := 1
 LAB ?= $(error set LAB in the lab Makefile)
+THIS_LAB := $(LAB)
 
 # Labs 1..N, found by name (lab1-paging, lab2-contexts, ...).
 LABDIRS := $(foreach n,$(shell seq 1 $(LAB)),$(wildcard $(TOP)/lab$(n)-*))
@@ -21,14 +35,26 @@ B := $(TOP)/build/lab$(LAB)
 ISO := $(B)/ochre.iso
 KERNEL := $(B)/kernel.elf
 
-# Retired files: "RETIRES := a b" or "RETIRES += c" lines, paths from TOP.
-RETIRED := $(addprefix $(TOP)/,$(foreach d,$(LABDIRS),\
-	$(shell sed -n 's/^RETIRES *[:+]*= *//p' $(d)/Makefile)))
-# How user programs are packaged: "bundle" (lab 2: all linked into the
-# bootstrap image) until a lab says "USER_MODE := elf" (lab 3: separate ELF
-# files in the initfs image). The last lab that says something wins.
-USER_MODE := $(lastword bundle $(foreach d,$(LABDIRS),\
-	$(shell sed -n 's/^USER_MODE *:*= *//p' $(d)/Makefile)))
+# What each lab's Makefile says, read by make itself (so "RETIRES := a b",
+# "RETIRES += c" and continuation lines all work): RETIRES, files of earlier
+# labs this lab replaces (paths from the top; a path that does not exist is
+# an error), and USER_MODE, how user programs are packaged: "bundle" (lab 2:
+# all linked into the bootstrap image) until a lab says "elf" (lab 3:
+# separate ELF files in the initfs image). The last lab that says one wins.
+RETIRED :=
+USER_MODE_SAID :=
+define read_lab_makefile
+RETIRES :=
+USER_MODE :=
+include $(1)/Makefile
+$$(foreach p,$$(RETIRES),$$(if $$(wildcard $(TOP)/$$(p)),,$$(error $(notdir $(1))/Makefile: \
+	RETIRES names $$(p), which does not exist (paths are from the top of the repository))))
+RETIRED += $$(addprefix $(TOP)/,$$(RETIRES))
+USER_MODE_SAID += $$(USER_MODE)
+endef
+$(foreach d,$(LABDIRS),$(eval $(call read_lab_makefile,$(d))))
+LAB := $(THIS_LAB)
+USER_MODE := $(lastword bundle $(USER_MODE_SAID))
 
 # ---- tools -------------------------------------------------------------------
 
@@ -55,19 +81,22 @@ KINCLUDES := -I$(TOP)/common/kernel -I$(TOP)/common/include -I$(TOP)/common/lib 
 
 WARNINGS := -Wall -Wextra -Werror -Wno-unused-parameter -Wstrict-prototypes \
 	-Wshadow -Wvla
-KCFLAGS := -std=gnu11 -O2 -g $(WARNINGS) \
+# How kernel code is compiled, without paths or dependency output: the host
+# tests compile shared code (common/lib) with exactly these (make
+# print-KERNEL_CODE_FLAGS), so they cannot drift from the build.
+KERNEL_CODE_FLAGS := -std=gnu11 -O2 $(WARNINGS) \
 	-ffreestanding -fno-builtin -nostdinc \
-	-isystem $(shell $(CC) -print-file-name=include) \
 	-fno-stack-protector -fno-pic -fno-pie -fno-omit-frame-pointer \
 	-fno-asynchronous-unwind-tables -fno-strict-aliasing \
-	-mno-red-zone -mcmodel=kernel -mno-sse -mno-sse2 -mno-mmx -mno-80387 \
+	-mno-red-zone -mcmodel=kernel -mno-sse -mno-sse2 -mno-mmx -mno-80387
+KCFLAGS := $(KERNEL_CODE_FLAGS) -g -isystem $(shell $(CC) -print-file-name=include) \
 	-fmacro-prefix-map=$(TOP)/= -MMD -MP $(KINCLUDES) -DOCHRE_LAB=$(LAB) -DOCHRE_LAB_NAME='"$(LABNAME)"' \
 	$(EXTRA_CFLAGS)
 KLDFLAGS := -nostdlib -z max-page-size=4096 -z noexecstack --no-warn-rwx-segments
 
 # ---- rules -------------------------------------------------------------------
 
-.PHONY: all qemu qemu-gdb gdb grade bench clean compile_commands.json
+.PHONY: all qemu qemu-gdb gdb grade bench clean compile_commands.json FORCE
 .DEFAULT_GOAL := all
 all: $(ISO)
 
@@ -145,15 +174,28 @@ ULDFLAGS := -nostdlib -z noexecstack -z max-page-size=4096 --no-warn-rwx-segment
 ULIBC := $(filter %crt0.asm.o,$(LIBC_OBJS)) --start-group \
 	$(filter-out %crt0.asm.o,$(LIBC_OBJS)) --end-group
 
-ifeq ($(USER_MODE),bundle)
-# Bundled programs: main renamed to __prog_<name>.
-$(B)/uobj/bundle/%.o: $(filter %.c,$(PROG_SRCS))
+# The program list as a file that changes only when the list does: what is
+# generated from the list (progs.c, the initfs image) depends on it, so
+# removing a program rebuilds them.
+$(B)/programs.list: FORCE
 	@mkdir -p $(dir $@)
-	@echo "  CC    $(filter %/$*.c,$(PROG_SRCS)) (bundled)"
-	$(Q)$(CC) $(UCFLAGS) -Dmain=__prog_$* -c $(filter %/$*.c,$(PROG_SRCS)) -o $@
+	$(Q)echo '$(PROG_NAMES)' | cmp -s - $@ || echo '$(PROG_NAMES)' > $@
+FORCE:
 
-$(B)/uobj/progs.c: $(lastword $(LABDIRS))/Makefile $(TOP)/common/mk/lab.mk \
-		$(wildcard $(USERDIRS))
+ifeq ($(USER_MODE),bundle)
+# Bundled programs: main renamed to __prog_<name>; one rule per program, so
+# each object depends on its own source (and, through its .d file, on the
+# headers that source includes).
+define bundle_rule
+$(B)/uobj/bundle/$(basename $(notdir $(1))).o: $(1)
+	@mkdir -p $$(dir $$@)
+	@echo "  CC    $(patsubst $(TOP)/%,%,$(1)) (bundled)"
+	$(Q)$(CC) $(UCFLAGS) -Dmain=__prog_$(basename $(notdir $(1))) -c $(1) -o $$@
+endef
+$(foreach p,$(PROG_SRCS),$(eval $(call bundle_rule,$(p))))
+PROG_DEPS := $(patsubst %,$(B)/uobj/bundle/%.d,$(PROG_NAMES))
+
+$(B)/uobj/progs.c: $(B)/programs.list
 	@mkdir -p $(dir $@)
 	$(Q){ echo '/* Generated by common/mk/lab.mk: the bundled programs. */'; \
 	  echo 'struct prog { const char *name; int (*main)(int, char **, char **); };'; \
@@ -170,6 +212,7 @@ BOOTSTRAP_EXTRA := $(patsubst %,$(B)/uobj/bundle/%.o,$(PROG_NAMES)) $(B)/uobj/pr
 else
 # Separate programs: each an ELF file in the initfs image under /bin.
 BOOTSTRAP_EXTRA :=
+PROG_DEPS := $(patsubst $(TOP)/%,$(B)/uobj/%.d,$(PROG_SRCS))
 define prog_rule
 $(B)/prog/$(basename $(notdir $(1))): $(patsubst $(TOP)/%,$(B)/uobj/%.o,$(1)) $(LIBC_OBJS) $(TOP)/common/user/user.ld
 	@mkdir -p $$(dir $$@)
@@ -178,20 +221,20 @@ $(B)/prog/$(basename $(notdir $(1))): $(patsubst $(TOP)/%,$(B)/uobj/%.o,$(1)) $(
 endef
 $(foreach p,$(PROG_SRCS),$(eval $(call prog_rule,$(p))))
 
-# initfs holds the programs without debug information (gdb reads build/labN/prog/).
-$(B)/initfs/bin/%: $(B)/prog/%
-	@mkdir -p $(dir $@)
-	$(Q)objcopy --strip-debug $< $@
-
 $(B)/tools/mkinitfs: $(TOP)/common/tools/mkinitfs.c $(TOP)/common/lib/initfs.c \
 		$(TOP)/common/lib/initfs.h $(TOP)/common/include/ochre/initfs.h
 	@mkdir -p $(dir $@)
 	$(Q)$(HOSTCC) -O2 -Wall -Wextra -Werror -I$(TOP)/common/include \
 		-o $@ $(TOP)/common/tools/mkinitfs.c $(TOP)/common/lib/initfs.c
 
-INITFS_FILES := $(addprefix $(B)/initfs/bin/,$(PROG_NAMES))
-$(B)/initfs.img: $(INITFS_FILES) $(B)/tools/mkinitfs
-	@echo "  INITFS $(words $(INITFS_FILES)) programs"
+# The image is packed from a staging directory made afresh from the program
+# list (without debug information; gdb reads build/labN/prog/), so a program
+# removed from user/ is gone from the image too.
+PROG_FILES := $(addprefix $(B)/prog/,$(PROG_NAMES))
+$(B)/initfs.img: $(PROG_FILES) $(B)/programs.list $(B)/tools/mkinitfs
+	@echo "  INITFS $(words $(PROG_FILES)) programs"
+	$(Q)rm -rf $(B)/initfs && mkdir -p $(B)/initfs/bin
+	$(Q)$(foreach f,$(PROG_FILES),objcopy --strip-debug $(f) $(B)/initfs/bin/$(notdir $(f)) &&) true
 	$(Q)$(B)/tools/mkinitfs -o $@ $(B)/initfs
 
 MODULES += $(B)/initfs.img:initfs
@@ -230,22 +273,31 @@ $(ISO): $(KERNEL) $(B)/iso/boot/grub/grub.cfg $(foreach m,$(MODULES),$(firstword
 
 # ---- running -----------------------------------------------------------------
 
-QEMU := qemu-system-x86_64
-QEMU_ARGS := $(shell sed -e '/^\#/d' -e 's|{iso}|$(ISO)|' $(TOP)/common/mk/qemu-args)
-QEMU_INTERACTIVE := $(subst -serial stdio,-serial mon:stdio,$(subst -monitor none,,$(QEMU_ARGS)))
+# common/mk/qemu.py builds the QEMU command line for every target here and
+# for the grader (one implementation): common/mk/qemu-args, the kernel
+# command line from CMDLINE (exported, so no shell quoting gets in between),
+# and the grader's -icount. QEMU_ISO boots another ISO (the grader's
+# reproduce command uses it after grading with --build-root); then nothing
+# is built.
 CMDLINE ?=
-FWCFG := $(if $(CMDLINE),-fw_cfg 'name=opt/ochre/cmdline,string=$(CMDLINE)')
+export CMDLINE
+QEMU_ISO ?= $(ISO)
+QEMU_SCRIPT := $(PYTHON) $(TOP)/common/mk/qemu.py --iso $(QEMU_ISO) \
+	--build-hint 'make -C $(LABNAME)'
+BOOT_DEPS := $(if $(filter $(abspath $(QEMU_ISO)),$(ISO)),$(ISO))
 GDBPORT ?= 1234
 
-qemu: $(ISO)
+qemu: $(BOOT_DEPS)
 	@echo "Booting $(LABNAME). Ctrl-A X quits QEMU."
-	$(QEMU) $(QEMU_INTERACTIVE) $(FWCFG)
+	@$(QEMU_SCRIPT) --interactive
 
-qemu-gdb: $(ISO) $(B)/gdbinit
+qemu-gdb: $(BOOT_DEPS) $(B)/gdbinit
 	@echo "QEMU waits for gdb on port $(GDBPORT); in another terminal: make -C $(LABNAME) gdb"
-	$(QEMU) $(QEMU_INTERACTIVE) $(FWCFG) -S -gdb tcp::$(GDBPORT)
+	@$(QEMU_SCRIPT) --interactive --gdb $(GDBPORT)
 
-$(B)/gdbinit: $(TOP)/common/mk/gdbinit
+# Written every time: GDBPORT may differ from the last run.
+$(B)/gdbinit: $(TOP)/common/mk/gdbinit FORCE
+	@mkdir -p $(dir $@)
 	$(Q)sed -e 's|{kernel}|$(KERNEL)|' -e 's|{port}|$(GDBPORT)|' $< > $@
 
 gdb: $(B)/gdbinit
@@ -255,23 +307,32 @@ gdb: $(B)/gdbinit
 # the guest TSC counts instructions, so the figures are reproducible.
 # BENCH=prog runs another benchmark program (lab 5: canonbench).
 BENCH ?= bench
-bench: $(ISO)
+bench: $(BOOT_DEPS)
 	@echo "Running init=$(BENCH) on $(LABNAME) under -icount shift=0 ..."
-	$(Q)timeout 300 $(QEMU) $(QEMU_ARGS) -icount shift=0,sleep=off \
-		-fw_cfg 'name=opt/ochre/cmdline,string=init=$(BENCH) quiet' \
+	$(Q)timeout 300 $(QEMU_SCRIPT) --icount shift=0,sleep=off --cmdline 'init=$(BENCH) quiet' \
 		> $(B)/bench.log 2>&1; grep '^bench' $(B)/bench.log || \
 		{ echo "no bench output; see $(B)/bench.log"; exit 1; }
 
+# The grader runs in the directory the student typed `make grade` in (PWD:
+# make -C does not change it; the top Makefile passes its own), so the log
+# paths and reproduce commands it prints work there.
+GRADE_FROM ?= $(or $(realpath $(PWD)),$(CURDIR))
 grade: $(ISO)
-	$(Q)cd $(TOP) && $(PYTHON) -m pytest grader --lab $(LAB) -n auto $(GRADE_ARGS)
+	$(Q)cd '$(GRADE_FROM)' && $(PYTHON) -m pytest $(TOP)/grader --lab $(LAB) -n auto $(GRADE_ARGS)
 
 clean:
 	rm -rf $(B)
+
+# make print-VAR: the value of a make variable (tests and tools read the
+# build's own settings this way).
+print-%:
+	@echo '$($*)'
 
 # For editors (clangd): the compile commands of this lab's kernel.
 compile_commands.json:
 	$(Q)$(PYTHON) $(TOP)/common/mk/compile_commands.py $(TOP)/compile_commands.json \
 		"$(CC) $(KCFLAGS)" $(filter %.c,$(KSRCS))
 
--include $(KOBJS:.o=.d) $(LIBC_OBJS:.o=.d) $(BOOTSTRAP_OBJ:.o=.d) \
-	$(patsubst $(TOP)/%,$(B)/uobj/%.d,$(PROG_SRCS))
+-include $(KOBJS:.o=.d) $(LIBC_OBJS:.o=.d) $(BOOTSTRAP_OBJ:.o=.d) $(PROG_DEPS)
+
+endif # OCHRE_LAB_MK

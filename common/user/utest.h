@@ -9,9 +9,11 @@
 #define UTEST_H
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static const char *utest_name = "test";
 
@@ -60,6 +62,56 @@ static inline void __attribute__((noreturn)) utest_ok(void)
 {
 	printf("%s: OK\n", utest_name);
 	exit(0);
+}
+
+/*
+ * Starts a scheme daemon in a child process and waits until it is ready:
+ * daemon_main(ready_fd) registers its scheme, writes one byte to ready_fd,
+ * and serves (it never returns). Returns the daemon's pid.
+ */
+static inline pid_t utest_start_daemon(void (*daemon_main)(int ready_fd))
+{
+	int ready[2];
+	char c;
+	CHECK_EQ(pipe(ready), 0);
+	pid_t pid = fork();
+	if (pid == 0) {
+		close(ready[0]);
+		daemon_main(ready[1]);
+		_exit(1);
+	}
+	CHECK(pid > 0);
+	CHECK_EQ(close(ready[1]), 0);
+	CHECK_EQ(read(ready[0], &c, 1), 1);	/* the daemon is serving */
+	CHECK_EQ(close(ready[0]), 0);
+	return pid;
+}
+
+/*
+ * Reads the whole file at path (until end of file, whatever its size says)
+ * into a malloc'ed buffer with a NUL after the data; *len gets the length.
+ */
+static inline char *utest_read_file(const char *path, size_t *len)
+{
+	int fd = open(path, O_RDONLY);
+	CHECK(fd >= 0);
+	size_t size = 4096, got = 0;
+	char *data = malloc(size);
+	CHECK(data);
+	ssize_t n;
+	while ((n = read(fd, data + got, size - 1 - got)) > 0) {
+		got += (size_t)n;
+		if (got == size - 1) {
+			size *= 2;
+			data = realloc(data, size);
+			CHECK(data);
+		}
+	}
+	CHECK_EQ(n, 0);
+	CHECK_EQ(close(fd), 0);
+	data[got] = '\0';
+	*len = got;
+	return data;
 }
 
 #endif

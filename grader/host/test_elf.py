@@ -24,7 +24,6 @@ Maintainer tests (`make host-test`), worth no points:
 import os
 import re
 import shlex
-import shutil
 import struct
 import subprocess
 from pathlib import Path
@@ -37,29 +36,14 @@ FUZZ = HOST / "fuzz"
 CORPUS = HOST / "corpus" / "elf"
 ELF_C = ROOT / "common" / "lib" / "elf.c"
 
-from hostcc import CC, KERNEL_FLAGS, SANITIZE, SANITIZER_ENV  # noqa: E402
+from conftest import SANITIZE, SANITIZER_ENV, compile_c, compiler_include, compilers, kernel_flags  # noqa: E402
+from conftest import run as run_host  # noqa: E402
 
 USER_MIN, USER_TOP = 0x1000, 0x00007ffffffff000
 PAGE = 0x1000
 
 
-def compile_c(sources, out, flags=SANITIZE, cc=CC):
-    cmd = [*cc, *flags, *map(str, sources), "-o", str(out)]
-    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)
-    if proc.returncode != 0:
-        pytest.fail(f"compiling failed:\n  {shlex.join(cmd)}\n{proc.stdout}{proc.stderr}",
-                    pytrace=False)
-    return out
-
-
-def run(argv, **kw):
-    env = dict(os.environ, **SANITIZER_ENV)
-    proc = subprocess.run([str(a) for a in argv], capture_output=True, text=True,
-                          env=env, cwd=ROOT, timeout=120, **kw)
-    out = proc.stdout + proc.stderr
-    assert "Sanitizer" not in out and "runtime error" not in out, out
-    assert "property violated" not in out, out
-    return proc
+run = run_host
 
 
 @pytest.fixture(scope="module")
@@ -380,12 +364,6 @@ void _start(void)
 """
 
 
-def compilers():
-    found = []
-    for cc in ("gcc", "clang"):
-        if shutil.which(cc):
-            found.append(cc)
-    return found
 
 
 def real_phdrs(data):
@@ -465,9 +443,8 @@ def test_fuzz_target_standalone(tmp_path):
 def test_builds_freestanding_for_the_kernel(tmp_path, cc):
     """elf.c is linked into every kernel and libc: it must build with the
     kernel's flags (no libc headers, no SSE, -Werror) under gcc and clang."""
-    inc = subprocess.run([cc, "-print-file-name=include"], capture_output=True,
-                         text=True).stdout.strip()
-    compile_c([ELF_C], tmp_path / "elf.o", [*KERNEL_FLAGS, "-isystem", inc, "-c"], [cc])
+    inc = compiler_include(cc)
+    compile_c([ELF_C], tmp_path / "elf.o", [*kernel_flags(), "-isystem", inc, "-c"], [cc])
 
 
 # ---- the tests have teeth ----------------------------------------------------------

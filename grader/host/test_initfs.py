@@ -23,8 +23,6 @@ Maintainer tests (`make host-test`), worth no points:
 
 import os
 import re
-import shlex
-import shutil
 import socket
 import stat
 import struct
@@ -41,30 +39,15 @@ CORPUS = HOST / "corpus" / "initfs"
 INITFS_C = ROOT / "common" / "lib" / "initfs.c"
 MKINITFS_C = ROOT / "common" / "tools" / "mkinitfs.c"
 
-from hostcc import CC, KERNEL_FLAGS, SANITIZE, SANITIZER_ENV  # noqa: E402
+from conftest import SANITIZE, SANITIZER_ENV, compile_c, compiler_include, compilers, kernel_flags  # noqa: E402
+from conftest import run as run_host  # noqa: E402
 # What common/mk/lab.mk runs to build $(B)/tools/mkinitfs: no sanitizers,
 # and the host libc's string functions (common/lib/string.c is not linked).
 MKINITFS_BUILD = ["-O2", "-Wall", "-Wextra", "-Werror", "-I", str(ROOT / "common" / "include")]
 
 
-def compile_c(sources, out, flags=SANITIZE, cc=CC):
-    cmd = [*cc, *flags, *map(str, sources), "-o", str(out)]
-    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)
-    if proc.returncode != 0:
-        pytest.fail(f"compiling failed:\n  {shlex.join(cmd)}\n{proc.stdout}{proc.stderr}",
-                    pytrace=False)
-    return out
-
-
 def run(argv, check_sanitizers=True, **kw):
-    env = dict(os.environ, **SANITIZER_ENV)
-    proc = subprocess.run([str(a) for a in argv], capture_output=True, env=env,
-                          cwd=ROOT, timeout=120, **kw)
-    out = proc.stdout.decode(errors="replace") + proc.stderr.decode(errors="replace")
-    if check_sanitizers:
-        assert "Sanitizer" not in out and "runtime error" not in out, out
-        assert "property violated" not in out, out
-    return proc
+    return run_host(argv, check_sanitizers, text=False, **kw)
 
 
 @pytest.fixture(scope="module")
@@ -720,17 +703,14 @@ def test_fuzz_target_standalone(tmp_path):
     assert "100000 mutated runs" in out and "no crash" in out
 
 
-def compilers():
-    return [cc for cc in ("gcc", "clang") if shutil.which(cc)]
 
 
 @pytest.mark.parametrize("cc", compilers())
 def test_builds_freestanding_for_the_kernel(tmp_path, cc):
     """initfs.c is linked into every kernel and libc: it must build with the
     kernel's flags (no libc headers, no SSE, -Werror) under gcc and clang."""
-    inc = subprocess.run([cc, "-print-file-name=include"], capture_output=True,
-                         text=True).stdout.strip()
-    compile_c([INITFS_C], tmp_path / "initfs.o", [*KERNEL_FLAGS, "-isystem", inc, "-c"], [cc])
+    inc = compiler_include(cc)
+    compile_c([INITFS_C], tmp_path / "initfs.o", [*kernel_flags(), "-isystem", inc, "-c"], [cc])
 
 
 @pytest.mark.parametrize("cc", compilers())

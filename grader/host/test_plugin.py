@@ -123,6 +123,7 @@ def fake_repo(tmp_path):
     (repo / "lab2-fake").mkdir()
     (repo / "common" / "mk").mkdir(parents=True)
     (repo / "common" / "mk" / "qemu-args").write_text("# fake\n-cdrom {iso}\n-no-reboot\n")
+    shutil.copy(os.path.join(GRADER, "..", "common", "mk", "qemu.py"), repo / "common" / "mk")
     build = repo / "build" / "lab1"
     build.mkdir(parents=True)
     (build / "ochre.iso").write_text("not really an ISO")

@@ -208,3 +208,33 @@ def test_handout_make(tmp_path):
     r = subprocess.run([sys.executable, HANDOUT_PY, "make", str(dest), "--force",
                         "--repo", str(repo)], capture_output=True, text=True)
     assert r.returncode != 0 and "bad.c:1: error:" in r.stderr
+
+
+# ---- the starter's scaffolding is the stripper's job -------------------------
+
+def test_mark_unused_marks_only_what_the_strip_left_unused():
+    """handout.py marks a static function or variable unused exactly when
+    no code (comments do not count) uses it any more."""
+    sys.path.insert(0, os.path.join(REPO, "grader"))
+    import handout
+    text = ("static int helper(int x)\n{\n\treturn x;\n}\n"
+            "static void lonely(int a,\n\t\tint b)\n{\n}\n"
+            "static struct c *head, *tail;\t/* lonely's list */\n"
+            "static long count = 0;\n"
+            "static inline int quick(void) { return 0; }\n"
+            "int f(void) { return helper(1) + (int)count; }\n"
+            "static int prototype(void);\n")
+    out = handout.mark_unused(text)
+    marked = [line.split("(")[0] for line in out.splitlines() if handout.UNUSED in line]
+    assert marked == ["static __attribute__", "static __attribute__"], out
+    assert f"static {handout.UNUSED}void lonely(int a," in out
+    assert f"static {handout.UNUSED}struct c *head, *tail;" in out
+    assert handout.mark_unused(out) == out
+
+
+def test_solution_has_no_scaffolding_attributes():
+    """No `static __unused` in the solution tree: what the stripped starter
+    needs, the handout stripper adds (grader/handout.py mark_unused)."""
+    r = subprocess.run(["git", "-C", REPO, "grep", "-n", "-E", r"^static (__unused|__attribute__\(\(unused\)\))",
+                        "--", "*.c"], capture_output=True, text=True)
+    assert r.stdout == "", r.stdout

@@ -25,6 +25,8 @@ import threading
 import time
 import weakref
 
+from . import tree
+
 DEFAULT_TIMEOUT = 30.0   # seconds per expect() / wait_exit()
 PANIC_GRACE = 5.0        # seconds to collect the rest of a panic report
 SETTLE = 0.2             # quiet time before a match on an unfinished line counts
@@ -36,15 +38,15 @@ PANIC_END_RE = re.compile(r"PANIC end")
 _KERNEL_ADDR_RE = re.compile(r"0x(ffffffff[0-9a-fA-F]{8})")
 _CODE_LINE_RE = re.compile(r"^\s*(RIP\b|#\d+\s)")
 
-# Exit status of QEMU -> meaning. The kernel writes v to the isa-debug-exit
-# port and QEMU exits with (v << 1) | 1; with -no-reboot a guest reset or a
-# triple fault makes QEMU exit with 0.
-KERNEL_EXIT_CODES = {
-    0: "clean poweroff / all ktests passed",
-    1: "a test failed (a KTEST, or the first process exited non-zero)",
-    2: "kernel panic",
-    4: "usage error, e.g. unknown ktest",
-}
+# QEMU exit status -> meaning, and the kernel's exit codes by name: one
+# table, in common/mk/qemu.py (make qemu reports statuses with it too).
+KERNEL_EXIT_CODES = tree.KERNEL_EXIT_CODES
+describe_status = tree.describe_status
+# The QEMU exit statuses tests expect, by name (wait_exit(status=POWEROFF)).
+POWEROFF = tree.qemu_status(tree.qemu.EXIT_POWEROFF)        # 1
+TEST_FAILED = tree.qemu_status(tree.qemu.EXIT_TEST_FAILED)  # 3
+PANIC = tree.qemu_status(tree.qemu.EXIT_PANIC)              # 5
+USAGE = tree.qemu_status(tree.qemu.EXIT_USAGE)              # 9
 
 # Machines not yet closed, so that an exiting interpreter kills their QEMUs.
 _live = weakref.WeakSet()
@@ -52,21 +54,6 @@ _live = weakref.WeakSet()
 
 class GradeFailure(AssertionError):
     """A failure whose message explains everything; shown without traceback."""
-
-
-def describe_status(status):
-    """Human meaning of a QEMU exit status."""
-    if status is None:
-        return "still running"
-    if status < 0:
-        return f"QEMU killed by signal {-status}"
-    if status == 0:
-        return "guest reset or triple fault"
-    if status & 1:
-        code = status >> 1
-        meaning = KERNEL_EXIT_CODES.get(code, "unknown kernel exit code")
-        return f"kernel exit code {code}: {meaning}"
-    return "QEMU error"
 
 
 def _show_pattern(rx):

@@ -5,12 +5,13 @@ Loaded by grader/conftest.py. See grader/README.md for the big picture.
 
 import os
 import re
+import shutil
 import time
 
 import pytest
 
 from . import scores, tree, triage
-from .machine import DEFAULT_TIMEOUT, GradeFailure, Machine
+from .machine import DEFAULT_TIMEOUT, POWEROFF, GradeFailure, Machine
 from .symbols import Symbols
 
 GRADING = pytest.StashKey()      # config -> Grading or None
@@ -41,10 +42,19 @@ def pytest_configure(config):
     lab = config.getoption("lab")
     config.stash[GRADING] = Grading(config, lab) if lab is not None else None
     names = {n: os.path.basename(p) for n, p in tree.lab_dirs().items()}
-    board = scores.Scoreboard(lab, names)
+    board = scores.Scoreboard(lab, names, _partial(config))
     config.stash[SCOREBOARD] = board
     config.stash[STARTED] = time.monotonic()
     config.pluginmanager.register(_ScoreCollector(board), "ochre-scores")
+
+
+def _partial(config):
+    """What selects only some tests (-k, -m, a file or test named), or None."""
+    why = [f"{opt} {val!r}" for opt, val in (("-k", config.option.keyword),
+                                              ("-m", config.option.markexpr)) if val]
+    why += [a for a in config.args
+            if "::" in a or (a.endswith(".py") and os.path.basename(a).startswith("test_"))]
+    return ", ".join(why) or None
 
 
 def _is_worker(config):
@@ -68,10 +78,19 @@ class Grading:
         self.sym_path = os.path.join(self.build_dir, "kernel.sym")
         self.log_dir = os.path.join(os.path.abspath(build_root), "grade", f"lab{lab}")
         self.icount = not config.getoption("no_icount")
+        # The ISO `make qemu` in the lab directory boots, or None when the
+        # grade is of another build (--build-root).
+        own_iso = os.path.join(tree.REPO_ROOT, "build", f"lab{lab}", "ochre.iso")
+        same = os.path.realpath(own_iso) == os.path.realpath(self.iso)
+        self.foreign_iso = None if same else self.iso
         if not os.path.exists(self.iso):
             rel = os.path.relpath(self.lab_dir)
             raise pytest.UsageError(f"{os.path.relpath(self.iso)} does not exist: "
                                     f"build it first with `make -C {rel}`")
+        qemu = os.environ.get("OCHRE_QEMU", tree.qemu.QEMU_PROGRAM)
+        if not shutil.which(qemu):
+            raise pytest.UsageError(f"{qemu} is not installed: run `make deps` "
+                                    "(Debian package qemu-system-x86)")
         try:
             self.qemu_args = tree.read_qemu_args(tree.REPO_ROOT, self.iso)
         except OSError as e:
@@ -89,7 +108,7 @@ class Grading:
                                                     icount=self.icount)
 
     def reproduce(self, cmdline):
-        return tree.reproduce_command(self.lab_dir, cmdline)
+        return tree.reproduce_command(self.lab_dir, cmdline, iso=self.foreign_iso)
 
 
 def pytest_report_header(config):
@@ -200,7 +219,7 @@ class Ochre:
             m.drain()
             m.fail(f"in-kernel test {name}: expected PASS, got:", f"KTEST {name}: {result}")
         m.expect(r"^KTEST done: 1 passed, 0 failed", partial=False)
-        m.wait_exit(status=1)
+        m.wait_exit(status=POWEROFF)
         return m
 
     def user(self, prog, timeout=60):
@@ -216,7 +235,7 @@ class Ochre:
             m.drain()
             m.fail(f"user test {prog} failed:", result.group(0))
         m.expect(r"^ochre: init exited with status 0", partial=False)
-        m.wait_exit(status=1)
+        m.wait_exit(status=POWEROFF)
         return m
 
     def close(self):
@@ -283,6 +302,11 @@ class _ScoreCollector:
         self.board = board
 
     def pytest_runtest_logreport(self, report):
+        # xdist adds "[gw0] linux -- Python 3.x /usr/bin/python3" above each
+        # failure; it says nothing about the kernel, so it goes.
+        node = getattr(report, "node", None)
+        if node is not None:
+            node._workerinfocache = ""
         self.board.add(report)
 
 

@@ -40,9 +40,10 @@ class TestResult:
 
 
 class Scoreboard:
-    def __init__(self, graded_lab, lab_names):
+    def __init__(self, graded_lab, lab_names, partial=None):
         self.graded_lab = graded_lab     # N of --lab N, or None
         self.lab_names = lab_names       # {N: "lab1-paging"}
+        self.partial = partial           # why only some tests ran (-k ...), or None
         self.results = {}                # nodeid -> TestResult, in report order
 
     def add(self, report):
@@ -101,10 +102,15 @@ class Scoreboard:
             score = sum(r.score for r in tests)
             maximum = sum(r.points for r in tests)
             if maximum:
-                lines.append(f"    lab {lab} total: {score}/{maximum}")
+                lines.append(f"    lab {lab} total: {score}/{maximum}"
+                             + (" (partial)" if self.partial else ""))
         score, maximum = self.totals()
         lines.append("")
-        lines.append(f"  TOTAL: {score}/{maximum}")
+        if self.partial:
+            lines.append(f"  PARTIAL TOTAL: {score}/{maximum} of the tests selected by "
+                         f"{self.partial}; `make grade` alone grades them all")
+        else:
+            lines.append(f"  TOTAL: {score}/{maximum}")
         return lines
 
     def gradescope(self, path, duration):

@@ -1,12 +1,13 @@
 """Where things are: the repository, its labs, build outputs, the QEMU command.
 
-The grader never hard-codes a QEMU option: the one list of QEMU arguments is
-common/mk/qemu-args, shared with `make qemu`, so what the grader boots is
-exactly what a student boots. The grader only appends what is specific to a
-test run (the kernel command line and a debug log).
+The grader never builds a QEMU command line itself: common/mk/qemu.py does,
+for `make qemu` and for the grader alike, so what the grader boots is exactly
+what a student boots. The grader only appends what is specific to a test run
+(a debug log).
 """
 
 import glob
+import importlib.util
 import os
 import re
 import shlex
@@ -14,16 +15,6 @@ import shutil
 
 GRADER_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 REPO_ROOT = os.path.dirname(GRADER_DIR)
-
-QEMU_PROGRAM = "qemu-system-x86_64"
-
-# Guest time comes from counting instructions, not from the host clock, so a
-# loaded or slow host runs the same guest-visible timeline (sleep=off: an
-# idle guest jumps straight to its next timer instead of waiting for real time).
-# shift=4: one instruction is 16 ns of guest time. shift=0 (1 ns) would make
-# SeaBIOS's and GRUB's timed busy-waits cost 2 s per boot; shift=4 costs
-# about 0.15 s more than no -icount at all. `make bench` uses shift=0.
-ICOUNT_ARGS = ["-icount", "shift=4,sleep=off"]
 
 
 def lab_dirs(root=REPO_ROOT):
@@ -36,47 +27,32 @@ def lab_dirs(root=REPO_ROOT):
     return labs
 
 
-def read_qemu_args(root, iso):
-    """The arguments of common/mk/qemu-args with {iso} filled in.
-
-    Each non-comment line holds one option with its value ("-m 128M"); it is
-    split like a shell would, so a value with spaces can be quoted.
-    """
-    path = os.path.join(root, "common", "mk", "qemu-args")
-    args = []
-    with open(path, encoding="utf-8") as f:
-        for line in f:
-            line = line.strip()
-            if not line or line.startswith("#"):
-                continue
-            args.extend(word.replace("{iso}", iso) for word in shlex.split(line))
-    return args
+def _load_qemu_module():
+    """common/mk/qemu.py, the one implementation of the QEMU command line
+    (`make qemu` runs it as a program; here it is a module)."""
+    path = os.path.join(REPO_ROOT, "common", "mk", "qemu.py")
+    spec = importlib.util.spec_from_file_location("ochre_qemu", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
-def fw_cfg_cmdline(cmdline):
-    """The -fw_cfg value that hands `cmdline` to the kernel.
-
-    QEMU splits option values at commas, so a comma in the command line is
-    doubled. QEMU refuses an empty string, so an empty command line is sent as
-    one space: it still overrides GRUB's command line, and means "no options".
-    """
-    value = cmdline.replace(",", ",,") or " "
-    return f"name=opt/ochre/cmdline,string={value}"
+qemu = _load_qemu_module()
+read_qemu_args = qemu.read_qemu_args
+fw_cfg_cmdline = qemu.fw_cfg_cmdline
+KERNEL_EXIT_CODES = qemu.KERNEL_EXIT_CODES
+describe_status = qemu.describe_status
+qemu_status = qemu.qemu_status
 
 
 def qemu_argv(base_args, cmdline, debug=None, debug_log=None, icount=True):
-    """Full argv for one boot.
+    """Full argv for one graded boot (qemu.qemu_argv with the graded -icount).
 
-    base_args: read_qemu_args(); debug: QEMU -d flags ("cpu_reset" lets the
-    grader tell a triple fault from other resets); debug_log: where -d goes.
+    debug: QEMU -d flags ("cpu_reset" lets the grader tell a triple fault
+    from other resets); debug_log: where -d goes.
     """
-    argv = [os.environ.get("OCHRE_QEMU", QEMU_PROGRAM), *base_args]
-    argv += ["-fw_cfg", fw_cfg_cmdline(cmdline)]
-    if icount and "-icount" not in base_args:
-        argv += ICOUNT_ARGS
-    if debug:
-        argv += ["-d", debug, "-D", debug_log]
-    return argv
+    return qemu.qemu_argv(base_args, cmdline, icount=qemu.GRADED_ICOUNT if icount else None,
+                          debug=debug, debug_log=debug_log)
 
 
 def orphan_guard():
@@ -98,10 +74,19 @@ def shell_quote(value):
     return shlex.quote(value)
 
 
-def reproduce_command(lab_dir, cmdline, cwd=None):
-    """The command that boots exactly this kernel with this command line."""
+def reproduce_command(lab_dir, cmdline, cwd=None, iso=None):
+    """The command that boots exactly this kernel with this command line,
+    typed in cwd (default: the current directory, where the grade started).
+
+    iso: the ISO that was graded, when it is not the one `make qemu` in
+    lab_dir builds (grading with --build-root): then the command boots that
+    ISO (QEMU_ISO, an absolute path, since make -C changes directory) and
+    builds nothing.
+    """
     rel = os.path.relpath(lab_dir, cwd or os.getcwd())
-    cmd = "make qemu" if rel == "." else f"make -C {rel} qemu"
+    cmd = "make qemu" if rel == "." else f"make -C {shlex.quote(rel)} qemu"
+    if iso:
+        cmd += f" QEMU_ISO={shlex.quote(os.path.abspath(iso))}"
     if cmdline:
         cmd += f" CMDLINE={shell_quote(cmdline)}"
     return cmd

@@ -47,7 +47,7 @@ static uintptr_t heap_top = KHEAP_BASE;	/* next unused heap address */
 static struct heap_stats stats;
 
 /* Given helper: map npages fresh frames at heap_top; returns their start. */
-static __unused void *heap_grow(size_t npages)
+static void *heap_grow(size_t npages)
 {
 	struct flush fl = FLUSH_INIT;
 	uintptr_t start = heap_top;
@@ -77,7 +77,7 @@ static __unused void *heap_grow(size_t npages)
 }
 
 /* Given helper: unmap npages at va and return their frames. */
-static __unused void heap_release(void *va, size_t npages)
+static void heap_release(void *va, size_t npages)
 {
 	struct flush fl = FLUSH_INIT;
 	for (size_t i = 0; i < npages; i++) {

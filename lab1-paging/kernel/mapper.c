@@ -19,13 +19,13 @@
 struct flush_stats flush_stats;
 
 /* Given helper: a table's entries, through the physical-memory map. */
-static __unused pte_t *table_of(physaddr_t pa)
+static pte_t *table_of(physaddr_t pa)
 {
 	return phys_to_virt(pa);
 }
 
 /* Given helper: the used-entry count of the table at pa. */
-static __unused uint16_t *used_count(physaddr_t table)
+static uint16_t *used_count(physaddr_t table)
 {
 	return &frame_info(table)->pt_used;
 }

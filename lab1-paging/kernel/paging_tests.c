@@ -260,6 +260,66 @@ KTEST(map_errors)
 }
 
 /*
+ * A map that runs out of frames half-way undoes what it did (HANDOUT.md
+ * §4.3): the frame allocator is told to fail after n frames, for every n
+ * short of what the map needs, and afterwards the free-frame count and the
+ * tables are exactly as before. Tables that existed before the call stay.
+ */
+KTEST(map_enomem)
+{
+	struct flush fl = FLUSH_INIT;
+	physaddr_t root = mapper_new_root(), pa = frame_alloc(), out;
+	uintptr_t va = 0x0000123456789000UL;
+	/* Same PDPT as va, another PD: needs a new PD and PT only. */
+	uintptr_t va2 = va + (1UL << 30);
+
+	KT_ASSERT(root && pa);
+	size_t base = frame_free_count();
+	pte_t *pml4 = phys_to_virt(root);
+
+	/* An empty user half: a PDPT, a PD and a PT are needed. */
+	for (long n = 0; n < 3; n++) {
+		frame_fail_after(n);
+		int r = mapper_map(root, va, pa, PTE_W | PTE_U, &fl);
+		frame_fail_after(-1);
+		if (r != -ENOMEM)
+			KT_FAIL("map with frames for only %ld of 3 tables returned %d, "
+				"expected -ENOMEM (%d)", n, r, -ENOMEM);
+		if (frame_free_count() != base)
+			KT_FAIL("map that failed after %ld of 3 new tables left %ld "
+				"frame(s) allocated (free %#zx, expected %#zx)", n,
+				(long)(base - frame_free_count()), frame_free_count(), base);
+		KT_ASSERT_EQ(pml4[pt_index(va, 4)], 0);
+		KT_ASSERT_EQ(mapper_translate(root, va, &out, NULL), -ENOENT);
+	}
+
+	/* With the PDPT already there (it maps va), only new tables go. */
+	KT_ASSERT_EQ(mapper_map(root, va, pa, PTE_W | PTE_U, &fl), 0);
+	size_t mapped = frame_free_count();
+	pte_t pml4e = pml4[pt_index(va, 4)];
+	for (long n = 0; n < 2; n++) {
+		frame_fail_after(n);
+		int r = mapper_map(root, va2, pa, PTE_W | PTE_U, &fl);
+		frame_fail_after(-1);
+		KT_ASSERT_EQ(r, -ENOMEM);
+		if (frame_free_count() != mapped)
+			KT_FAIL("map that failed after %ld of 2 new tables (under an "
+				"existing PDPT) left free %#zx, expected %#zx", n,
+				frame_free_count(), mapped);
+		KT_ASSERT_EQ(pml4[pt_index(va, 4)], pml4e);
+		KT_ASSERT_EQ(mapper_translate(root, va, &out, NULL), 0);
+		KT_ASSERT_EQ(out, pa);
+	}
+	KT_ASSERT_EQ(mapper_map(root, va2, pa, PTE_W | PTE_U, &fl), 0);
+	KT_ASSERT_EQ(mapper_unmap(root, va2, NULL, &fl), 0);
+	KT_ASSERT_EQ(mapper_unmap(root, va, NULL, &fl), 0);
+	flush_commit(&fl);
+	KT_ASSERT_EQ(frame_free_count(), base);
+	mapper_free_root(root);
+	frame_free(pa);
+}
+
+/*
  * The seed's bug: parent tables that were never freed (or freed while
  * still in use). Map and unmap thousands of pages at scattered and at
  * dense addresses; afterwards the free-frame count must be exactly what

@@ -19,7 +19,7 @@
 #define INIT_PID	1
 
 /* Given: the context every orphan is given to. */
-static __unused struct context *init_context(void)
+static struct context *init_context(void)
 {
 	return context_find(INIT_PID);
 }
@@ -90,7 +90,7 @@ static int64_t sys_exit(uint64_t code)
 SYSCALL(SYS_EXIT, sys_exit);
 
 /* A child that matches the pid argument of waitpid (-1: any). */
-static __unused bool child_matches(struct context *child, int pid)
+static bool child_matches(struct context *child, int pid)
 {
 	return pid == -1 || child->pid == pid;
 }

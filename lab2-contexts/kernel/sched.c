@@ -23,14 +23,13 @@
 
 struct context *cur;
 static struct context idle;
-/* Marked unused: the starter code does not touch them yet. */
-static __unused struct context *runq_head, *runq_tail;
-static __unused struct context *sleepers;	/* sorted by wake_at */
+static struct context *runq_head, *runq_tail;
+static struct context *sleepers;	/* sorted by wake_at */
 static bool need_resched;
 extern uint64_t syscall_kernel_rsp;
 
 /* Given: makes c's kernel stack the one used on entry from user mode. */
-static __unused void use_kernel_stack_of(struct context *c)
+static void use_kernel_stack_of(struct context *c)
 {
 	tss_set_rsp0(c->kstack_top);
 	syscall_kernel_rsp = c->kstack_top;

@@ -66,7 +66,7 @@ static int copy_strings(uintptr_t uvec, struct strvec *v, size_t *budget)
 }
 
 /* Reads a whole file into a kernel buffer. */
-static __unused int read_file(const char *path, uint8_t **data, size_t *size)
+static int read_file(const char *path, uint8_t **data, size_t *size)
 {
 	struct file *f;
 	int err = kernel_open(path, O_RDONLY, &f);
@@ -117,13 +117,13 @@ static __unused int read_file(const char *path, uint8_t **data, size_t *size)
 }
 
 /* Given: page-table flags for an ELF segment's p_flags (W^X holds). */
-static __unused uint64_t segment_pte_flags(uint32_t pf)
+static uint64_t segment_pte_flags(uint32_t pf)
 {
 	return (pf & ELF_PF_W ? PTE_W : 0) | (pf & ELF_PF_X ? 0 : PTE_NX);
 }
 
 /* Maps every segment of img into as, with its bytes from data. */
-static __unused int load_segments(struct addrspace *as, const uint8_t *data,
+static int load_segments(struct addrspace *as, const uint8_t *data,
 				  const struct elf_image *img)
 {
 	/* BEGIN LAB3 SOLUTION: §7.1 load_segments */
@@ -158,7 +158,7 @@ static __unused int load_segments(struct addrspace *as, const uint8_t *data,
  *   argv[0..n-1], NULL
  *   argc                      <- rsp, 16-byte aligned
  */
-static __unused int build_stack(struct addrspace *as, const struct strvec *argv,
+static int build_stack(struct addrspace *as, const struct strvec *argv,
 				const struct strvec *envp, uint64_t entry,
 				uint64_t *rsp)
 {
@@ -206,7 +206,7 @@ static __unused int build_stack(struct addrspace *as, const struct strvec *argv,
 	/* STARTER: return -ENOSYS; */
 }
 
-static __unused void set_name_from_path(const char *path)
+static void set_name_from_path(const char *path)
 {
 	const char *slash = strrchr(path, '/');
 	const char *colon = strrchr(path, ':');

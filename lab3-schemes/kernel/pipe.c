@@ -26,7 +26,7 @@ struct pipe {
 
 /* The two ends share one struct pipe; priv points at it, and the open
  * mode of the file tells which end it is. */
-static __unused bool is_writer(struct file *f)
+static bool is_writer(struct file *f)
 {
 	return (f->flags & O_ACCMODE) == O_WRONLY;
 }

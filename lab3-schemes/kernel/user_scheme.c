@@ -44,7 +44,7 @@ struct uscheme {
 	uint64_t next_user_data;
 };
 
-static __unused void list_append(struct request **head, struct request *r)
+static void list_append(struct request **head, struct request *r)
 {
 	r->next = NULL;
 	while (*head)
@@ -52,7 +52,7 @@ static __unused void list_append(struct request **head, struct request *r)
 	*head = r;
 }
 
-static __unused bool list_remove(struct request **head, struct request *r)
+static bool list_remove(struct request **head, struct request *r)
 {
 	for (; *head; head = &(*head)->next) {
 		if (*head == r) {
@@ -63,7 +63,7 @@ static __unused bool list_remove(struct request **head, struct request *r)
 	return false;
 }
 
-static __unused void complete(struct request *r, int64_t result)
+static void complete(struct request *r, int64_t result)
 {
 	if (r->detached) {	/* a close nobody waits for */
 		kfree(r);
@@ -306,7 +306,7 @@ static int64_t ctl_read(struct file *f, struct iobuf *b, uint64_t off)
 	/* STARTER: return -ENOSYS; */
 }
 
-static __unused bool memchr_nul(const uint8_t *p, size_t n)
+static bool memchr_nul(const uint8_t *p, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
 		if (p[i] == 0)
@@ -315,7 +315,7 @@ static __unused bool memchr_nul(const uint8_t *p, size_t n)
 }
 
 /* Are the dirents a daemon sent well formed? Clients trust what we pass. */
-static __unused bool dirents_ok(const uint8_t *buf, size_t len)
+static bool dirents_ok(const uint8_t *buf, size_t len)
 {
 	size_t off = 0;
 	while (off < len) {
@@ -335,7 +335,7 @@ static __unused bool dirents_ok(const uint8_t *buf, size_t len)
 }
 
 /* Does the reply make sense for the request it answers? */
-static __unused bool reply_ok(const struct request *r, const struct scheme_cqe *c)
+static bool reply_ok(const struct request *r, const struct scheme_cqe *c)
 {
 	/* BEGIN LAB3 SOLUTION: §6.3 reply_ok */
 	int64_t res = c->result;

@@ -322,18 +322,7 @@ int main(void)
 		[C_READ] = 5, [C_WRITE] = 8, [C_FSTAT] = 0, [C_OPEN] = 4, /* fd */
 		[C_UNLINK] = 0, [C_GETDENTS] = 0,
 	};
-	int ready[2];
-	char c;
-	CHECK_EQ(pipe(ready), 0);
-	pid_t daemon = fork();
-	if (daemon == 0) {
-		close(ready[0]);
-		daemon_main(ready[1]);
-	}
-	CHECK(daemon > 0);
-	CHECK_EQ(close(ready[1]), 0);
-	CHECK_EQ(read(ready[0], &c, 1), 1);
-	CHECK_EQ(close(ready[0]), 0);
+	pid_t daemon = utest_start_daemon(daemon_main);
 
 	int fd = open(NAME ":/f", O_RDWR);
 	CHECK_EQ(fd, 3);

@@ -118,20 +118,9 @@ static char *img;		/* the copy being mutated */
 
 static void load_echo(void)
 {
-	struct stat st;
-	int fd = open("initfs:/bin/echo", O_RDONLY);
-	CHECK(fd >= 0);
-	CHECK_EQ(fstat(fd, &st), 0);
-	echo_size = (size_t)st.st_size;
-	echo_image = malloc(echo_size);
+	echo_image = utest_read_file("initfs:/bin/echo", &echo_size);
 	img = malloc(echo_size + 4096);
-	CHECK(echo_image && img);
-	size_t got = 0;
-	ssize_t n;
-	while ((n = read(fd, echo_image + got, echo_size - got)) > 0)
-		got += (size_t)n;
-	CHECK_EQ(got, echo_size);
-	CHECK_EQ(close(fd), 0);
+	CHECK(img);
 	CHECK(memcmp(echo_image, ELF_MAGIC, 4) == 0);
 }
 

@@ -421,18 +421,7 @@ static void check_call(int fd)
 int main(void)
 {
 	utest_begin("schemetest");
-	int ready[2];
-	CHECK_EQ(pipe(ready), 0);
-	pid_t daemon = fork();
-	if (daemon == 0) {
-		close(ready[0]);
-		daemon_main(ready[1]);
-	}
-	CHECK(daemon > 0);
-	CHECK_EQ(close(ready[1]), 0);
-	char c;
-	CHECK_EQ(read(ready[0], &c, 1), 1);
-	CHECK_EQ(close(ready[0]), 0);
+	pid_t daemon = utest_start_daemon(daemon_main);
 
 	int fd = open(NAME ":/a/b", O_RDWR | O_CREAT | O_EXCL, 0640);
 	CHECK(fd >= 0);

@@ -10,8 +10,9 @@
  * without ':' or '/' names initfs:/bin/<word>; any other word is a path
  * (relative ones from the current directory). Quotes ('...' and "...") and
  * backslash make special characters plain; $? is the status of the last
- * pipeline. Builtins: cd [dir], pwd, exit [n]. See docs/shell.md.
+ * pipeline. Builtins: cd [dir], pwd, exit [n], help. See docs/shell.md.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -191,7 +192,27 @@ static int redirect(const struct cmd *c)
 static int is_builtin(const char *name)
 {
 	return strcmp(name, "cd") == 0 || strcmp(name, "pwd") == 0 ||
-	       strcmp(name, "exit") == 0;
+	       strcmp(name, "exit") == 0 || strcmp(name, "help") == 0;
+}
+
+/* help: the builtins, then every program a bare word can name. */
+static int help(void)
+{
+	printf("builtins: cd [dir], pwd, exit [n], help\n");
+	printf("programs in initfs:/bin:");
+	DIR *d = opendir("initfs:/bin");
+	if (!d) {
+		printf("\n");
+		dprintf(2, "sh: help: initfs:/bin: %s\n", strerror(errno));
+		return 1;
+	}
+	struct dirent *e;
+	while ((e = readdir(d)))
+		if (e->d_name[0] != '.')
+			printf(" %s", e->d_name);
+	closedir(d);
+	printf("\n");
+	return 0;
 }
 
 static int builtin(struct cmd *c)
@@ -199,6 +220,8 @@ static int builtin(struct cmd *c)
 	const char *name = c->argv[0];
 	if (strcmp(name, "exit") == 0)
 		exit(c->argc > 1 ? atoi(c->argv[1]) : last_status);
+	if (strcmp(name, "help") == 0)
+		return help();
 	if (strcmp(name, "pwd") == 0) {
 		char cwd[OCHRE_PATH_MAX];
 		if (!getcwd(cwd, sizeof(cwd))) {

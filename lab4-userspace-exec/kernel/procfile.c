@@ -265,7 +265,7 @@ int regs_to_tf(const struct proc_regs *r, struct trapframe *tf)
 }
 
 /* Is va in an executable user page of as? */
-static __unused bool executable(struct addrspace *as, uintptr_t va)
+static bool executable(struct addrspace *as, uintptr_t va)
 {
 	uint64_t flags;
 	return mapper_translate(as->root, va, NULL, &flags) == 0 &&
@@ -273,7 +273,7 @@ static __unused bool executable(struct addrspace *as, uintptr_t va)
 }
 
 /* Can the program push onto a stack at rsp (the word below it)? */
-static __unused bool stack_ok(struct addrspace *as, uintptr_t rsp)
+static bool stack_ok(struct addrspace *as, uintptr_t rsp)
 {
 	uint64_t flags;
 	return rsp > USER_MIN && rsp <= USER_TOP &&

@@ -43,7 +43,7 @@
 
 /* Reads exactly len bytes at offset off, looping on short reads (scheme
  * daemons return what they have). End of file first: ENOEXEC. */
-static __attribute__((unused)) int read_at(int fd, uint64_t off, void *buf, size_t len)
+static int read_at(int fd, uint64_t off, void *buf, size_t len)
 {
 	if (lseek(fd, (off_t)off, SEEK_SET) < 0)
 		return -1;
@@ -62,7 +62,7 @@ static __attribute__((unused)) int read_at(int fd, uint64_t off, void *buf, size
 }
 
 /* One operation on an address space fd: 0, or -1 and errno. */
-static __attribute__((unused)) int as_do(int as, uint32_t op, uint32_t prot,
+static int as_do(int as, uint32_t op, uint32_t prot,
 					 uint64_t va, uint64_t len, const void *buf)
 {
 	struct as_op o = {
@@ -96,7 +96,7 @@ struct prober {
 	unsigned next;
 };
 
-static __attribute__((unused)) int probe(struct prober *p, uintptr_t addr)
+static int probe(struct prober *p, uintptr_t addr)
 {
 	uintptr_t page = ALIGN_DOWN(addr, PAGE_SIZE);
 	for (unsigned i = 0; i < 8; i++)
@@ -109,7 +109,7 @@ static __attribute__((unused)) int probe(struct prober *p, uintptr_t addr)
 }
 
 /* Checks that addr..addr+len-1 are readable (len small: at most 2 pages). */
-static __attribute__((unused)) int probe_range(struct prober *p, uintptr_t addr, size_t len)
+static int probe_range(struct prober *p, uintptr_t addr, size_t len)
 {
 	if (addr + len < addr) {
 		errno = EFAULT;
@@ -122,7 +122,7 @@ static __attribute__((unused)) int probe_range(struct prober *p, uintptr_t addr,
 
 /* Counts the strings of v and their bytes against *budget (E2BIG when
  * over, like lab 3's kernel), EFAULT for a pointer we cannot read. */
-static __attribute__((unused)) int measure(struct prober *p, struct strvec *v,
+static int measure(struct prober *p, struct strvec *v,
 					   size_t *budget)
 {
 	v->n = 0;
@@ -159,7 +159,7 @@ static __attribute__((unused)) int measure(struct prober *p, struct strvec *v,
 }
 
 /* The name a process gets: the last component of its path. */
-static __attribute__((unused)) void set_name(char name[32], const char *path)
+static void set_name(char name[32], const char *path)
 {
 	const char *slash = strrchr(path, '/');
 	const char *colon = strrchr(path, ':');
@@ -174,7 +174,7 @@ static __attribute__((unused)) void set_name(char name[32], const char *path)
 /* ---- student work ---- */
 
 /* PROT_* for an ELF segment's p_flags (W^X already holds). */
-static __attribute__((unused)) uint32_t segment_prot(uint32_t pf)
+static uint32_t segment_prot(uint32_t pf)
 {
 	return PROT_READ | (pf & ELF_PF_W ? PROT_WRITE : 0) |
 	       (pf & ELF_PF_X ? PROT_EXEC : 0);
@@ -182,7 +182,7 @@ static __attribute__((unused)) uint32_t segment_prot(uint32_t pf)
 
 /* Maps every segment of img into the address space as, with its final
  * protection, and copies its file bytes from fd (the rest stays zero). */
-static __attribute__((unused)) int load_segments(int as, int fd,
+static int load_segments(int as, int fd,
 						 const struct elf_image *img)
 {
 	/* BEGIN LAB4 SOLUTION: §6.1 load_segments */
@@ -225,7 +225,7 @@ static __attribute__((unused)) int load_segments(int as, int fd,
  * Every pointer is an address in the new space. E2BIG if the whole
  * takes more than half the stack.
  */
-static __attribute__((unused)) int build_stack(int as, const struct strvec *argv,
+static int build_stack(int as, const struct strvec *argv,
 					       const struct strvec *envp,
 					       uint64_t entry, uint64_t *rsp)
 {

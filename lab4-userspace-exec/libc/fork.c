@@ -24,7 +24,7 @@ void __fork_child(void);		/* fork.asm: where the child starts */
 long __fork_build(void *frame);
 
 /* Given: opens proc:/<pid>/<file>. */
-static __attribute__((unused)) int proc_open(long pid, const char *file, int flags)
+static int proc_open(long pid, const char *file, int flags)
 {
 	char path[64];
 	snprintf(path, sizeof(path), "proc:/%ld/%s", pid, file);
@@ -32,7 +32,7 @@ static __attribute__((unused)) int proc_open(long pid, const char *file, int fla
 }
 
 /* Given: writes exactly n bytes in one write, or fails (errno set). */
-static __attribute__((unused)) int write_exact(int fd, const void *buf, size_t n)
+static int write_exact(int fd, const void *buf, size_t n)
 {
 	ssize_t r = write(fd, buf, n);
 	if (r < 0)

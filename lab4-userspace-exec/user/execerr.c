@@ -94,19 +94,7 @@ static void intact(int line)
 
 static void load_image(void)
 {
-	struct stat st;
-	int fd = open("initfs:/bin/true", O_RDONLY);
-	CHECK(fd >= 0);
-	CHECK_EQ(fstat(fd, &st), 0);
-	image_size = (size_t)st.st_size;
-	image = malloc(image_size);
-	CHECK(image);
-	size_t got = 0;
-	ssize_t n;
-	while ((n = read(fd, image + got, image_size - got)) > 0)
-		got += (size_t)n;
-	CHECK_EQ(got, image_size);
-	close(fd);
+	image = utest_read_file("initfs:/bin/true", &image_size);
 }
 
 static void put(const char *path, const void *data, size_t len)

@@ -1,0 +1,226 @@
+#!/usr/bin/env python3
+"""The one implementation of Ochre's QEMU command line.
+
+`make qemu`, `make qemu-gdb`, `make run`, `make bench` (all through
+common/mk/lab.mk) and the grader (grader/ochre/tree.py imports this file)
+build the QEMU argv here, so what the grader boots is what a student boots:
+
+    qemu-system-x86_64  <common/mk/qemu-args, {iso} filled in>
+                        -fw_cfg name=opt/ochre/cmdline,string=<command line>
+                        -icount shift=4,sleep=off
+
+The command line comes from --cmdline or, from make, the CMDLINE variable
+(make exports it, so no shell quoting stands between the user and QEMU).
+Commas are doubled (QEMU splits option values at commas) and an empty
+command line is sent as one space (QEMU refuses an empty string; the kernel
+reads it as "no options").
+
+As a program it checks what a student can get wrong (no ISO, no QEMU, a
+command line the kernel cannot take), each with one line naming the fix,
+then runs QEMU and turns its exit status into the kernel's exit code: a
+clean poweroff exits 0, so make does not report it as an error.
+
+Only the Python standard library: any python3 runs it.
+"""
+
+import argparse
+import os
+import shlex
+import shutil
+import signal
+import subprocess
+import sys
+
+MK_DIR = os.path.dirname(os.path.abspath(__file__))
+REPO_ROOT = os.path.dirname(os.path.dirname(MK_DIR))
+
+QEMU_PROGRAM = "qemu-system-x86_64"
+
+# Guest time comes from counting instructions, not from the host clock, so a
+# loaded or slow host runs the same guest-visible timeline (sleep=off: an
+# idle guest jumps straight to its next timer instead of waiting for real
+# time). shift=4: one instruction is 16 ns of guest time. shift=0 (1 ns)
+# would make SeaBIOS's and GRUB's timed busy-waits cost 2 s per boot; shift=4
+# costs about 0.15 s more than no -icount at all. `make bench` uses shift=0.
+GRADED_ICOUNT = "shift=4,sleep=off"
+# A person at an interactive boot with no command line (`make run`, the lab 1
+# monitor) leaves the guest idle most of the time, and sleep=off would spin a
+# host CPU through that idle time: there, idle time passes in real time.
+# Instructions still cost 16 ns of guest time each.
+IDLE_ICOUNT = "shift=4"
+
+# The kernel's command-line buffer (common/kernel/cmdline.c) holds 511 bytes.
+CMDLINE_MAX = 511
+
+# The kernel writes a code to the isa-debug-exit port; QEMU then exits with
+# (code << 1) | 1. With -no-reboot a guest reset or triple fault exits 0.
+EXIT_POWEROFF = 0       # clean poweroff, all ktests passed, init exited 0
+EXIT_TEST_FAILED = 1    # a ktest failed, or init exited non-zero
+EXIT_PANIC = 2          # kernel panic
+EXIT_USAGE = 4          # usage error, e.g. an unknown ktest
+KERNEL_EXIT_CODES = {
+    EXIT_POWEROFF: "clean poweroff / all ktests passed",
+    EXIT_TEST_FAILED: "a test failed (a KTEST, or the first process exited non-zero)",
+    EXIT_PANIC: "kernel panic",
+    EXIT_USAGE: "usage error, e.g. unknown ktest",
+}
+
+
+def qemu_status(code):
+    """QEMU's exit status when the kernel exits with `code`."""
+    return (code << 1) | 1
+
+
+def describe_status(status):
+    """Human meaning of a QEMU exit status."""
+    if status is None:
+        return "still running"
+    if status < 0:
+        return f"QEMU killed by signal {-status}"
+    if status == 0:
+        return "guest reset or triple fault"
+    if status & 1:
+        code = status >> 1
+        meaning = KERNEL_EXIT_CODES.get(code, "unknown kernel exit code")
+        return f"kernel exit code {code}: {meaning}"
+    return "QEMU error"
+
+
+def read_qemu_args(root, iso):
+    """The arguments of common/mk/qemu-args with {iso} filled in.
+
+    Each non-comment line holds one option with its value ("-m 128M"); it is
+    split like a shell would, so a value with spaces can be quoted.
+    """
+    path = os.path.join(root, "common", "mk", "qemu-args")
+    args = []
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            line = line.strip()
+            if not line or line.startswith("#"):
+                continue
+            args.extend(word.replace("{iso}", iso) for word in shlex.split(line))
+    return args
+
+
+def cmdline_problem(cmdline):
+    """Why the kernel cannot take this command line, or None."""
+    if len(cmdline.encode("utf-8")) > CMDLINE_MAX:
+        return (f"CMDLINE is {len(cmdline.encode('utf-8'))} bytes; the kernel reads at most "
+                f"{CMDLINE_MAX}: shorten it")
+    bad = sorted({c for c in cmdline if not " " <= c <= "~"})
+    if bad:
+        return (f"CMDLINE contains {', '.join(repr(c) for c in bad)}; the kernel takes "
+                "printable ASCII words separated by spaces: remove them")
+    return None
+
+
+def fw_cfg_cmdline(cmdline):
+    """The -fw_cfg value that hands `cmdline` to the kernel."""
+    value = cmdline.replace(",", ",,") or " "
+    return f"name=opt/ochre/cmdline,string={value}"
+
+
+def qemu_argv(base_args, cmdline, *, interactive=False, gdb_port=None,
+              icount=GRADED_ICOUNT, debug=None, debug_log=None):
+    """Full argv for one boot.
+
+    base_args: read_qemu_args(). interactive: the serial port is a terminal
+    (-serial mon:stdio: Ctrl-A X quits, Ctrl-A C is QEMU's monitor, so
+    "-monitor none" goes). gdb_port: stop before the first instruction and
+    wait for gdb. icount: the -icount value (None: the host clock; an
+    -icount in qemu-args wins). debug: QEMU -d flags; debug_log: where -d
+    goes.
+    """
+    args = list(base_args)
+    if interactive:
+        args = ["mon:stdio" if a == "stdio" and i and args[i - 1] == "-serial" else a
+                for i, a in enumerate(args)]
+        while "-monitor" in args:
+            i = args.index("-monitor")
+            del args[i:i + 2]
+    argv = [os.environ.get("OCHRE_QEMU", QEMU_PROGRAM), *args]
+    argv += ["-fw_cfg", fw_cfg_cmdline(cmdline)]
+    if icount and "-icount" not in base_args:
+        argv += ["-icount", icount]
+    if gdb_port is not None:
+        argv += ["-S", "-gdb", f"tcp::{gdb_port}"]
+    if debug:
+        argv += ["-d", debug, "-D", debug_log]
+    return argv
+
+
+def show(path):
+    """A path as the user would type it from the current directory."""
+    rel = os.path.relpath(path)
+    return path if rel.startswith("../..") else rel
+
+
+def fail(msg):
+    print(f"qemu.py: {msg}", file=sys.stderr)
+    sys.exit(2)
+
+
+def run(argv):
+    """Run QEMU in the foreground; returns its exit status. Ctrl-C (in a
+    non-interactive boot) and SIGTERM reach QEMU, not just us."""
+    proc = subprocess.Popen(argv)
+
+    def forward(signum, _frame):
+        proc.send_signal(signum)
+    signal.signal(signal.SIGINT, forward)
+    signal.signal(signal.SIGTERM, forward)
+    signal.signal(signal.SIGHUP, forward)
+    return proc.wait()
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description="Boot an Ochre ISO in QEMU (see the top of this file).")
+    p.add_argument("--iso", required=True)
+    p.add_argument("--build-hint", default="make",
+                   help="the command that builds the ISO, for the message when it is missing")
+    p.add_argument("--cmdline", help="kernel command line (default: $CMDLINE)")
+    p.add_argument("--interactive", action="store_true", help="serial console on this terminal")
+    p.add_argument("--gdb", type=int, metavar="PORT", help="wait for gdb on PORT")
+    p.add_argument("--icount",
+                   help=f"-icount value (default: the grader's, {GRADED_ICOUNT}, or "
+                        f"{IDLE_ICOUNT} for an interactive boot without a command line); "
+                        "'off' for none")
+    p.add_argument("--print", action="store_true", help="print the command instead of running it")
+    p.add_argument("extra", nargs="*", help="more QEMU arguments")
+    args = p.parse_args(argv)
+
+    cmdline = args.cmdline if args.cmdline is not None else os.environ.get("CMDLINE", "")
+    problem = cmdline_problem(cmdline)
+    if problem:
+        fail(problem)
+    if not os.path.isfile(args.iso):
+        fail(f"{show(args.iso)} does not exist: build it first with `{args.build_hint}`")
+    qemu = os.environ.get("OCHRE_QEMU", QEMU_PROGRAM)
+    if not shutil.which(qemu):
+        fail(f"{qemu} is not installed: run `make deps` (Debian package qemu-system-x86)")
+    try:
+        base = read_qemu_args(REPO_ROOT, args.iso)
+    except OSError as e:
+        fail(f"cannot read the QEMU arguments: {e}")
+    icount = args.icount or GRADED_ICOUNT
+    if not args.icount and args.interactive and not cmdline.strip():
+        icount = IDLE_ICOUNT
+    if icount == "off":
+        icount = None
+    cmd = qemu_argv(base, cmdline, interactive=args.interactive, gdb_port=args.gdb,
+                    icount=icount) + args.extra
+    if args.print:
+        print(shlex.join(cmd))
+        return 0
+
+    status = run(cmd)
+    if status == qemu_status(EXIT_POWEROFF):
+        return 0
+    print(f"qemu.py: QEMU exited with status {status} ({describe_status(status)})",
+          file=sys.stderr)
+    return status if status > 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

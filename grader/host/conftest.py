@@ -1,0 +1,131 @@
+"""What the host tests share: paths, compiling C for the host (with ASan and
+UBSan) or with the kernel's own flags, running what was built, running make
+as a student would, and trees to run it in.
+
+Test files import the helpers (`from conftest import compile_c, run`); the
+fixtures (repo_lock, starter, tree_copy) pytest finds by itself.
+"""
+
+import fcntl
+import functools
+import os
+import shlex
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+HOST = ROOT / "grader" / "host"
+
+CC = shlex.split(os.environ.get("HOSTCC") or "cc")
+SANITIZE = ["-std=gnu11", "-g", "-O1", "-fno-omit-frame-pointer",
+            "-fsanitize=address,undefined", "-fno-sanitize-recover=all",
+            "-Wall", "-Wextra", "-Werror", "-Wshadow", "-Wstrict-prototypes",
+            "-I", str(ROOT / "common" / "include")]
+SANITIZER_ENV = {
+    "ASAN_OPTIONS": "detect_leaks=1:halt_on_error=1:abort_on_error=0",
+    "UBSAN_OPTIONS": "print_stacktrace=1:halt_on_error=1",
+}
+SANITIZER_REPORTS = ("Sanitizer", "runtime error", "property violated")
+
+
+@functools.lru_cache(maxsize=None)
+def kernel_flags():
+    """The flags kernel code is compiled with, read from the build
+    (common/mk/lab.mk KERNEL_CODE_FLAGS), plus common/include."""
+    r = subprocess.run(["make", "-s", "--no-print-directory", "-C", str(ROOT / "lab1-paging"),
+                        "print-KERNEL_CODE_FLAGS"], capture_output=True, text=True)
+    if r.returncode != 0 or not r.stdout.strip():
+        pytest.fail(f"cannot read the kernel's flags from the build:\n{r.stdout}{r.stderr}",
+                    pytrace=False)
+    return shlex.split(r.stdout) + ["-I", str(ROOT / "common" / "include")]
+
+
+def compiler_include(cc):
+    """The compiler's own header directory (stddef.h etc.), as the build
+    passes it with -isystem."""
+    return subprocess.run([cc, "-print-file-name=include"], capture_output=True,
+                          text=True).stdout.strip()
+
+
+def compilers():
+    """The C compilers the build supports that are installed."""
+    return [cc for cc in ("gcc", "clang") if shutil.which(cc)]
+
+
+def compile_c(sources, out, flags=SANITIZE, cc=CC):
+    """Compile sources into out (an executable, or an object with -c);
+    a failure fails the test with the command and the compiler's output."""
+    cmd = [*cc, *flags, *map(str, sources), "-o", str(out)]
+    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)
+    if proc.returncode != 0:
+        pytest.fail(f"compiling failed:\n  {shlex.join(cmd)}\n{proc.stdout}{proc.stderr}\n"
+                    f"(ASan/UBSan need the compiler's sanitizer runtimes, e.g. Debian's "
+                    f"libasan8 and libubsan1)", pytrace=False)
+    return out
+
+
+def run(argv, check_sanitizers=True, text=True, timeout=120, **kw):
+    """Run a host program built by compile_c; a sanitizer report (or a
+    driver's "property violated") fails the test."""
+    env = dict(os.environ, **SANITIZER_ENV)
+    proc = subprocess.run([str(a) for a in argv], capture_output=True, text=text, env=env,
+                          cwd=ROOT, timeout=timeout, **kw)
+    if check_sanitizers:
+        out = proc.stdout + proc.stderr
+        if not text:
+            out = out.decode(errors="replace")
+        for report in SANITIZER_REPORTS:
+            assert report not in out, out
+    return proc
+
+
+# ---- make, as a student runs it ----------------------------------------------
+
+def sh(cmd, cwd=ROOT, timeout=300):
+    """Run a shell command as a student would type it in cwd (stdout and
+    stderr together, no terminal, nothing inherited from an outer make)."""
+    env = dict(os.environ, PWD=str(cwd))
+    for var in ("CMDLINE", "MAKEFLAGS", "MAKELEVEL", "MFLAGS"):
+        env.pop(var, None)
+    return subprocess.run(cmd, shell=True, cwd=str(cwd), env=env, stdin=subprocess.DEVNULL,
+                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                          timeout=timeout)
+
+
+def make(args, cwd=ROOT, **kw):
+    return sh(f"make --no-print-directory {args}", cwd=cwd, **kw)
+
+
+@pytest.fixture
+def repo_lock():
+    """One test at a time builds or boots from this repository's build/."""
+    os.makedirs(ROOT / "build", exist_ok=True)
+    with open(ROOT / "build" / ".host-tests.lock", "w") as f:
+        fcntl.flock(f, fcntl.LOCK_EX)
+        yield
+        fcntl.flock(f, fcntl.LOCK_UN)
+
+
+@pytest.fixture(scope="session")
+def starter(tmp_path_factory):
+    """The student tree from `make handout` (every lab stripped), with lab 1
+    built: its lab-1 tests fail."""
+    dest = tmp_path_factory.mktemp("handout") / "ochre"
+    r = sh(f"{shlex.quote(sys.executable)} grader/handout.py make {dest}")
+    assert r.returncode == 0, r.stdout
+    r = make("-C lab1-paging", cwd=dest)
+    assert r.returncode == 0, r.stdout
+    return str(dest)
+
+
+@pytest.fixture
+def tree_copy(tmp_path):
+    """A copy of this tree (sources only) to change and build."""
+    dest = tmp_path / "ochre"
+    shutil.copytree(ROOT, dest, symlinks=True, ignore=shutil.ignore_patterns(
+        "build", ".git", "__pycache__", "compile_commands.json"))
+    return dest
