@@ -28,8 +28,11 @@ OCHRE_LAB_MK := 1
 LAB ?= $(error set LAB in the lab Makefile)
 THIS_LAB := $(LAB)
 
-# Labs 1..N, found by name (lab1-paging, lab2-contexts, ...).
-LABDIRS := $(foreach n,$(shell seq 1 $(LAB)),$(wildcard $(TOP)/lab$(n)-*))
+# Labs 1..N, found by name (lab1-paging, lab2-contexts, ...). A lab is a
+# directory with a Makefile, as for the top Makefile: a placeholder that has
+# only its HANDOUT.md contributes nothing.
+LABDIRS := $(foreach n,$(shell seq 1 $(LAB)),\
+	$(patsubst %/Makefile,%,$(wildcard $(TOP)/lab$(n)-*/Makefile)))
 LABNAME := $(notdir $(lastword $(LABDIRS)))
 B := $(TOP)/build/lab$(LAB)
 ISO := $(B)/ochre.iso
