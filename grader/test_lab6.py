@@ -93,7 +93,10 @@ def test_lifetimes(ochre):
     it waits; the EXIT stop carries the
     status; SIGTERM to a parked tracee adds no event, stops at SIGNAL once
     it runs on, and SIGKILL ends a parked tracee; a tracer blocked in read
-    returns EINTR on a signal (its own tracer drops the SIGTERM)."""
+    returns EINTR on a signal (its own tracer drops the SIGTERM); exec
+    queues EVENT_ADDRSPACE_SWITCH with the new entry point, a mem file
+    opened before it shows the new image, and a single step starts at
+    the new image's first instruction."""
     run_steps(ochre, "ptlife", [
         r"clone event, child frozen until attached: ok",
         r"clone event not followed \(read\): ok",
@@ -105,6 +108,7 @@ def test_lifetimes(ochre):
         r"EXIT stop with the status: ok",
         r"signals to a parked tracee: ok",
         r"a blocked tracer's read gives EINTR: ok",
+        r"exec: ADDRSPACE_SWITCH, mem follows, step at entry: ok",
     ])
 
 
@@ -114,9 +118,13 @@ def test_permissions_and_bad_arguments(ochre):
     ESRCH, an unknown file ENOENT, a second tracer EBUSY; writes of the
     wrong length or with unknown bits EINVAL, bad buffers EFAULT (an event
     stays queued); a dead tracee gives ESRCH everywhere; 50 sessions
-    opened and closed in odd orders leave no frame or heap block behind."""
+    opened and closed in odd orders leave no frame or heap block behind;
+    3000 random reads, writes, seeks and opens with hostile lengths,
+    pointers and words on a live tracee's files give errnos, never a
+    PANIC."""
     run_steps(ochre, "ptperm", [
         r"permissions: ok",
         r"bad arguments: ok",
         r"tracee death, no leaks: ok",
+        r"3000 random operations, no panic: ok",
     ])

@@ -25,7 +25,7 @@ static struct waitq hold_wq = WAITQ_INIT;
 /* Given: the caller's registers as FXSAVE images (the kernel itself never
  * touches the FPU, so the live x87 state is the tracee's own while it
  * runs ptrace_park()). */
-static __unused void fpu_save(struct ptrace_fpregs *img)
+static void fpu_save(struct ptrace_fpregs *img)
 {
 	/* With CR4.OSFXSR clear the CPU may skip MXCSR and the XMM part:
 	 * they must read as 0, not as old kernel stack. */
@@ -33,7 +33,7 @@ static __unused void fpu_save(struct ptrace_fpregs *img)
 	__asm__ volatile("fxsave64 %0" : "=m"(*img));
 }
 
-static __unused void fpu_load(const struct ptrace_fpregs *img)
+static void fpu_load(const struct ptrace_fpregs *img)
 {
 	__asm__ volatile("fxrstor64 %0" : : "m"(*img));
 }
@@ -74,7 +74,7 @@ int ptrace_target(int pid, struct context **out)
 
 /* ---- the event queue ---- */
 
-static __unused void queue(struct ptrace_session *s, uint64_t cause, uint64_t a,
+static void queue(struct ptrace_session *s, uint64_t cause, uint64_t a,
 		  uint64_t b, uint64_t c, uint64_t d, uint64_t e, uint64_t f)
 {
 	struct ptrace_event *ev = &s->ring[(s->head + s->count) % PTRACE_RING];
@@ -175,7 +175,7 @@ uint64_t ptrace_stop(uint64_t cause, uint64_t a, uint64_t b, uint64_t c,
 
 /* Lets the clones that pred selects run on (their parent's tracer did not
  * attach to them) and forgets them. */
-static __unused void release_clones(struct ptrace_session *s, bool only_reported)
+static void release_clones(struct ptrace_session *s, bool only_reported)
 {
 	int kept = 0;
 	for (int i = 0; i < s->nfrozen; i++) {
@@ -194,7 +194,7 @@ static __unused void release_clones(struct ptrace_session *s, bool only_reported
 	s->nfrozen = kept;
 }
 
-static __unused void mark_reported(struct ptrace_session *s, uint64_t pid)
+static void mark_reported(struct ptrace_session *s, uint64_t pid)
 {
 	for (int i = 0; i < s->nfrozen; i++)
 		if ((uint64_t)s->frozen[i].pid == pid)

@@ -150,7 +150,7 @@ static int64_t mem_seek(struct file *f, int64_t off, int whence)
  * tracee only. Ochre has no copy-on-write, so allocator frames belong to
  * exactly one address space. Returns the frame's kernel address, or NULL.
  */
-static __unused uint8_t *private_page(struct addrspace *as, uintptr_t page)
+static uint8_t *private_page(struct addrspace *as, uintptr_t page)
 {
 	physaddr_t pa;
 	uint64_t flags;

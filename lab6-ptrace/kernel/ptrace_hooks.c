@@ -31,7 +31,7 @@ void ptrace_sessions_changed(int delta)
 	syscall_handler = nsessions ? ptrace_syscall : syscall_dispatch;
 }
 
-static __unused bool armed(uint64_t cause)
+static bool armed(uint64_t cause)
 {
 	return cur->trace && (cur->trace->flags & cause);
 }

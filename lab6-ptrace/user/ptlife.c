@@ -4,6 +4,7 @@
  * without O_EXCL), the EXIT stop, and signals sent to a parked tracee.
  */
 #include "pttest.h"
+#include <ochre/elf.h>
 
 static volatile int child_ran;
 
@@ -287,6 +288,82 @@ static void tracer_killed(void)
 	printf("ptlife: tracer killed, tracee runs on: ok\n");
 }
 
+static void exec_true(void)
+{
+	char *argv[] = { "true", NULL };
+	execv("initfs:/bin/true", argv);
+	_exit(99);
+}
+
+/* The entry point of /bin/true and its first 16 bytes, from the file. */
+static uint64_t true_entry(uint8_t code[16])
+{
+	static uint8_t elf[16384];
+	int fd = open("initfs:/bin/true", O_RDONLY);
+	CHECK(fd >= 0);
+	long n = read(fd, elf, sizeof(elf));
+	close(fd);
+	CHECK(n >= (long)sizeof(struct elf64_ehdr));
+	struct elf64_ehdr eh;
+	memcpy(&eh, elf, sizeof(eh));
+	for (int i = 0; i < eh.e_phnum; i++) {
+		struct elf64_phdr ph;
+		CHECK(eh.e_phoff + (i + 1) * sizeof(ph) <= (uint64_t)n);
+		memcpy(&ph, elf + eh.e_phoff + i * sizeof(ph), sizeof(ph));
+		if (ph.p_type != ELF_PT_LOAD || eh.e_entry < ph.p_vaddr ||
+		    eh.e_entry + 16 > ph.p_vaddr + ph.p_filesz)
+			continue;
+		uint64_t off = ph.p_offset + (eh.e_entry - ph.p_vaddr);
+		CHECK(off + 16 <= (uint64_t)n);
+		memcpy(code, elf + off, 16);
+		return eh.e_entry;
+	}
+	CHECK(!"no PT_LOAD holds the entry point of /bin/true");
+	return 0;
+}
+
+/* exec: EVENT_ADDRSPACE_SWITCH with the new entry; mem (opened before)
+ * shows the new image; a single step starts at its first instruction. */
+static void exec_event(void)
+{
+	uint8_t want[16], got[16];
+	uint64_t entry = true_entry(want);
+	int go[2];
+	long pid = spawn(go, exec_true);
+	int mfd = pt_open(pid, "mem", O_RDONLY);
+	CHECK(mfd >= 0);
+	int tfd = attach_stopped(pid, go, 0);
+	const uint64_t w = PTRACE_STOP_POST_SYSCALL | PTRACE_EVENT_ADDRSPACE_SWITCH;
+	struct ptrace_event ev;
+	bool switched = false;
+	while (!switched) {
+		pt_resume(tfd, w);
+		for (;;) {
+			CHECK_EQ(read(tfd, &ev, sizeof(ev)), EV_SIZE);
+			if (ev.cause == PTRACE_EVENT_ADDRSPACE_SWITCH) {
+				CHECK_EQ(ev.a, entry);
+				switched = true;
+			} else {
+				CHECK_EQ(ev.cause, PTRACE_STOP_POST_SYSCALL);
+				break;
+			}
+		}
+	}
+	/* The POST of the committing call already shows the new image. */
+	CHECK_EQ(pt_regs(pid).rip, entry);
+	CHECK_EQ(lseek(mfd, (off_t)entry, SEEK_SET), (off_t)entry);
+	CHECK_EQ(read(mfd, got, sizeof(got)), sizeof(got));
+	CHECK(memcmp(got, want, sizeof(got)) == 0);
+	ev = pt_step(tfd, PTRACE_STOP_SINGLESTEP, PTRACE_STOP_SINGLESTEP, NULL);
+	CHECK(ev.a > entry && ev.a < entry + 16);
+	pt_resume(tfd, 0);
+	CHECK_ERR(read(tfd, &ev, sizeof(ev)), ESRCH);
+	CHECK_EQ(wait_status(pid), 0);
+	close(mfd);
+	close(tfd);
+	printf("ptlife: exec: ADDRSPACE_SWITCH, mem follows, step at entry: ok\n");
+}
+
 /* A tracer blocked in read is interrupted by a signal (EINTR): we trace
  * the tracer, and drop the SIGTERM at its SIGNAL stop so it lives to see
  * the EINTR. */
@@ -344,5 +421,6 @@ int main(void)
 	exit_stop();
 	signals_parked();
 	tracer_interrupted();
+	exec_event();
 	utest_ok();
 }

@@ -17,6 +17,107 @@ static long blocked_child(int go[2])
 	return pid;
 }
 
+static uint64_t seed = 0x9e3779b97f4a7c15UL;
+
+static uint64_t rnd(void)
+{
+	seed ^= seed << 13;
+	seed ^= seed >> 7;
+	seed ^= seed << 17;
+	return seed;
+}
+
+/* Words a hostile tracer would try: edges, kernel and odd addresses. */
+static uint64_t nasty(void)
+{
+	static const uint64_t pick[] = {
+		0, 1, 7, 8, 55, 56, 57, 168, 512, 4095, 4096, 0x7fffffffefffUL,
+		0x7ffffffff000UL, 0x800000000000UL, 0xffff800000000000UL,
+		0xffffffff80100000UL, ~0UL, ~0UL >> 1, PTRACE_VALID,
+		PTRACE_STOP_MASK, 1UL << 40,
+	};
+	uint64_t r = rnd();
+	return r & 1 ? pick[(r >> 1) % (sizeof(pick) / sizeof(pick[0]))]
+		     : rnd() >> (rnd() % 64);
+}
+
+static void busy(void)
+{
+	for (int i = 0; i < 400; i++) {
+		getppid();
+		for (volatile int j = 0; j < 200; j++)
+			;
+	}
+	_exit(0);
+}
+
+/* Thousands of random operations on a live tracee's files: only errnos. */
+static void fuzz(void)
+{
+	int go[2];
+	CHECK_EQ(pipe(go), 0);
+	long pid = fork();
+	CHECK(pid >= 0);
+	if (pid == 0) {
+		char c;
+		read(go[0], &c, 1);
+		busy();
+	}
+	static const char *const files[] = { "trace", "regs/int",
+					     "regs/float", "mem" };
+	static uint8_t buf[1024];
+	int fds[4];
+	for (int i = 0; i < 4; i++) {
+		fds[i] = pt_open(pid, files[i], O_RDWR | (i == 0 ? O_NONBLOCK : 0));
+		CHECK(fds[i] >= 0);
+	}
+	CHECK_EQ(write(go[1], "x", 1), 1);
+	for (int i = 0; i < 3000; i++) {
+		int fd = fds[rnd() % 4];
+		uint64_t len = rnd() % 3 ? rnd() % sizeof(buf) : nasty();
+		void *p = rnd() % 4 ? (void *)buf : (void *)nasty();
+		for (size_t k = 0; k < 16; k++)
+			((uint64_t *)buf)[rnd() % (sizeof(buf) / 8)] = nasty();
+		switch (rnd() % 5) {
+		case 0:
+			read(fd, p, len);
+			break;
+		case 1:
+			if (fd == fds[0])	/* keep it running, mostly */
+				((uint64_t *)buf)[0] &= PTRACE_VALID &
+					~(uint64_t)PTRACE_STOP_EXIT;
+			write(fd, p, len);
+			break;
+		case 2:
+			lseek(fd, (off_t)nasty(), (int)(rnd() % 4));
+			break;
+		case 3:
+			pt_open(rnd() % 3 ? pid : (long)(rnd() % 200),
+				files[rnd() % 4], (int)(rnd() & 0xfff));
+			break;
+		default:
+			if (rnd() % 8 == 0)
+				sched_yield();
+			break;
+		}
+		/* fds opened by case 3 are closed below; keep our four */
+		for (int f = 3; f < 64; f++) {
+			bool ours = false;
+			for (int k = 0; k < 4; k++)
+				ours |= fds[k] == f;
+			if (!ours && f != go[0] && f != go[1])
+				close(f);
+		}
+	}
+	for (int i = 0; i < 4; i++)
+		CHECK_EQ(close(fds[i]), 0);
+	int st;
+	CHECK_EQ(waitpid((pid_t)pid, &st, 0), pid);
+	close(go[0]);
+	close(go[1]);
+	printf("ptperm: 3000 random operations, no panic: ok\n");
+}
+
 int main(void)
 {
 	utest_begin("ptperm");
@@ -112,5 +213,6 @@ int main(void)
 	printf("ptperm: tracee death, no leaks: ok\n");
 	close(go[0]);
 	close(go[1]);
+	fuzz();
 	utest_ok();
 }
