@@ -1,10 +1,12 @@
-"""Lab 6 (ptrace), the tracer's side: strace, run from the shell.
+"""Lab 6 (ptrace), the tracer's side: libc's <ptrace.h>, and strace run
+from the shell.
 
-Each test boots the default system (init, ramfs:, the shell) and types an
-strace command line at the prompt, exactly as you would; then it reads
-strace's lines ("[pid N] name(args) = ret") back from the serial output.
-strace's source is lab6-ptrace/user/strace.c; the programs it traces are
-lab6-ptrace/user/straceme.c and straceforks.c. To watch one yourself:
+The strace tests boot the default system (init, ramfs:, the shell) and
+type an strace command line at the prompt, exactly as you would; then they
+read strace's lines ("[pid N] name(args) = ret") back from the serial
+output. strace's source is lab6-ptrace/user/strace.c; the programs it
+traces are lab6-ptrace/user/straceme.c and straceforks.c. To watch one
+yourself:
     make -C lab6-ptrace qemu
     $ strace straceme
 """
@@ -62,6 +64,16 @@ def require(m, lines, pid, pattern, what, out):
         m.fail(f"expected {what} from pid {pid}: a line matching /{pattern}/; "
                f"pid {pid}'s lines were:", shown or "(none)")
     return i
+
+
+@pytest.mark.points(2)
+def test_ptrace_libc(ochre):
+    """libc's <ptrace.h> wrappers (given code) on your kernel: a child traced
+    from its first getpid to its exit with them alone (the O_TRUNC stop,
+    PRE, regs/int and regs/float, mem peek, peekstr and poke, EXIT, ESRCH
+    after the end), each misuse giving -1 and the errno HANDOUT.md §8
+    lists. The program is lab6-ptrace/user/ptlibc.c."""
+    ochre.user("ptlibc")
 
 
 @pytest.mark.points(3)
