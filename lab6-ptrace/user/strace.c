@@ -293,13 +293,15 @@ enum fd_kind { FD_OTHER, FD_NEW, FD_ADDRSPACE, FD_FILETABLE, FD_REGS, FD_EXEC };
 static enum fd_kind classify(const char *path)
 {
 	const char *file = strrchr(path, '/');
-	if (strcmp(path, "thisproc:new") == 0)
-		return FD_NEW;
-	if (strcmp(path, "thisproc:new-addrspace") == 0)
-		return FD_ADDRSPACE;
-	if (strcmp(path, "thisproc:exec") == 0)
-		return FD_EXEC;
-	if (strncmp(path, "proc:/", 6) != 0 || !file)
+	if (strncmp(path, "thisproc:", 9) == 0) {
+		/* "thisproc:new", or "thisproc:/new" once libc canonicalizes
+		 * every path (lab 5) */
+		const char *name = path + 9 + (path[9] == '/');
+		return strcmp(name, "new") == 0 ? FD_NEW :
+		       strcmp(name, "new-addrspace") == 0 ? FD_ADDRSPACE :
+		       strcmp(name, "exec") == 0 ? FD_EXEC : FD_OTHER;
+	}
+	if (strncmp(path, "proc:", 5) != 0 || !file)
 		return FD_OTHER;
 	return strcmp(file, "/addrspace") == 0 ? FD_ADDRSPACE :
 	       strcmp(file, "/filetable") == 0 ? FD_FILETABLE :
