@@ -84,7 +84,9 @@ int64_t dirent_put(struct iobuf *b, size_t off, uint64_t ino, uint8_t type,
 	struct ochre_dirent d = { .ino = ino, .reclen = (uint16_t)reclen,
 				  .type = type };
 	memset(rec, 0, reclen);
-	memcpy(rec, &d, sizeof(d));
+	/* The header only: sizeof(d) also covers its tail padding, where the
+	 * name starts, and would copy kernel stack bytes out after a short name. */
+	memcpy(rec, &d, offsetof(struct ochre_dirent, name));
 	memcpy(rec + offsetof(struct ochre_dirent, name), name, name_len);
 	int err = iobuf_put(b, off, rec, reclen);
 	return err ? err : (int64_t)reclen;

@@ -80,6 +80,26 @@ static void test_initfs(void)
 	CHECK_EQ(errno, 0);
 	CHECK_EQ(found, 2);
 	CHECK_EQ(closedir(d), 0);
+
+	/* The raw records: each name ends in a NUL inside its record, and the
+	 * padding after it is zero (nothing of the kernel's leaks out). */
+	static unsigned char raw[4096];
+	memset(raw, 0xaa, sizeof(raw));
+	fd = open("initfs:/bin", O_RDONLY | O_DIRECTORY);
+	CHECK(fd >= 0);
+	ssize_t len = getdents(fd, raw, sizeof(raw));
+	CHECK(len > 0);
+	for (ssize_t off = 0; off < len;) {
+		struct ochre_dirent *r = (struct ochre_dirent *)(raw + off);
+		size_t name_off = offsetof(struct ochre_dirent, name);
+		CHECK(r->reclen > name_off && off + r->reclen <= len);
+		size_t n = strnlen(r->name, r->reclen - name_off);
+		CHECK(n > 0 && n < r->reclen - name_off);
+		for (size_t i = name_off + n; i < r->reclen; i++)
+			CHECK_EQ(raw[off + (ssize_t)i], 0);
+		off += r->reclen;
+	}
+	CHECK_EQ(close(fd), 0);
 	CHECK_EQ(stat("initfs:/bin", &st), 0);
 	CHECK(S_ISDIR(st.st_mode));
 	printf("fstest: initfs ok\n");

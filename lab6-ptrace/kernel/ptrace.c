@@ -19,6 +19,8 @@
 
 #define RFLAGS_TF	(1UL << 8)
 
+struct ptrace_ctx ptrace_ctx[NCONTEXT];
+
 /* Frozen clones nobody traces sleep here until released. */
 static struct waitq hold_wq = WAITQ_INIT;
 
@@ -121,15 +123,15 @@ uint64_t ptrace_park(void)
 	struct ptrace_fpregs fpu __attribute__((aligned(16)));
 	bool saved = false;
 	for (;;) {
-		struct ptrace_session *s = cur->trace;
+		struct ptrace_session *s = pt(cur)->session;
 		if (cur->killed == SIGKILL)
 			break;
-		if (s && cur->ptrace_hold) {	/* held: now a stop like any */
-			cur->ptrace_hold = false;
+		if (s && pt(cur)->hold) {	/* held: now a stop like any */
+			pt(cur)->hold = false;
 			s->stopped = true;
 			wakeup(&s->tracer_wq);
 		}
-		if (!cur->ptrace_hold && !(s && s->stopped))
+		if (!pt(cur)->hold && !(s && s->stopped))
 			break;
 		if (s) {
 			if (!saved)
@@ -143,7 +145,7 @@ uint64_t ptrace_park(void)
 		park_sleep(s ? &s->tracee_wq : &hold_wq);
 		/* s may be freed now (the tracer closed): look again. */
 	}
-	struct ptrace_session *s = cur->trace;
+	struct ptrace_session *s = pt(cur)->session;
 	if (s) {
 		s->parked = false;
 		if (s->fpu_valid)
@@ -161,7 +163,7 @@ uint64_t ptrace_stop(uint64_t cause, uint64_t a, uint64_t b, uint64_t c,
 		     uint64_t d, uint64_t e, uint64_t f)
 {
 	/* BEGIN LAB6 SOLUTION: §1.2 parking */
-	struct ptrace_session *s = cur->trace;
+	struct ptrace_session *s = pt(cur)->session;
 	if (!s || !(s->flags & cause) || cur->killed == SIGKILL)
 		return 0;
 	queue(s, cause, a, b, c, d, e, f);
@@ -185,8 +187,8 @@ static void release_clones(struct ptrace_session *s, bool only_reported)
 			continue;
 		}
 		struct context *c = context_find(fc.pid);
-		if (c && c->ptrace_hold && !c->trace) {
-			c->ptrace_hold = false;
+		if (c && pt(c)->hold && !pt(c)->session) {
+			pt(c)->hold = false;
 			if (c->waiting_on == &hold_wq)
 				wakeup_one(c);
 		}
@@ -216,7 +218,7 @@ static int trace_open(struct scheme *sch, const char *path, int flags,
 	int err = ptrace_target(pid, &c);
 	if (err)
 		return err;
-	if (c->trace)
+	if (pt(c)->session)
 		return -EBUSY;
 	struct ptrace_session *s = kzalloc(sizeof(*s));
 	if (!s)
@@ -224,11 +226,11 @@ static int trace_open(struct scheme *sch, const char *path, int flags,
 	s->tracee = c;
 	s->pid = pid;
 	s->excl = flags & O_EXCL;
-	c->trace = s;
+	pt(c)->session = s;
 	if (flags & O_TRUNC)
-		c->ptrace_hold = true;
+		pt(c)->hold = true;
 	/* A frozen clone sleeps on hold_wq: let it turn into a stop now. */
-	if (c->ptrace_hold && c->waiting_on == &hold_wq)
+	if (pt(c)->hold && c->waiting_on == &hold_wq)
 		wakeup_one(c);
 	ptrace_sessions_changed(+1);
 	f->priv = s;
@@ -295,7 +297,7 @@ static int64_t trace_write(struct file *f, struct iobuf *b, uint64_t off)
 	else
 		c->tf->rflags &= ~RFLAGS_TF;
 	s->stopped = false;
-	c->ptrace_hold = false;
+	pt(c)->hold = false;
 	wakeup(&s->tracee_wq);
 	return sizeof(w);
 	/* END LAB6 SOLUTION */
@@ -312,8 +314,8 @@ static void trace_close(struct file *f)
 		if (s->excl)
 			context_kill(c, SIGKILL);
 		c->tf->rflags &= ~RFLAGS_TF;
-		c->trace = NULL;
-		c->ptrace_hold = false;
+		pt(c)->session = NULL;
+		pt(c)->hold = false;
 		wakeup(&s->tracee_wq);
 	}
 	ptrace_sessions_changed(-1);
@@ -325,15 +327,15 @@ static void trace_close(struct file *f)
  * empty); the session itself lives until the trace file is closed. */
 static void ptrace_context_exit(struct context *c)
 {
-	struct ptrace_session *s = c->trace;
-	c->ptrace_hold = false;
+	struct ptrace_session *s = pt(c)->session;
+	pt(c)->hold = false;
 	if (!s)
 		return;
 	/* BEGIN LAB6 SOLUTION: §2.6 tracee death */
 	s->dead = true;
 	s->stopped = false;
 	s->tracee = NULL;
-	c->trace = NULL;
+	pt(c)->session = NULL;
 	wakeup(&s->tracer_wq);
 	/* END LAB6 SOLUTION */
 }

@@ -50,6 +50,18 @@ struct ptrace_session {
 	bool fpu_valid;		/* fpu holds the parked tracee's FXSAVE image */
 };
 
+/* Each context's tracing state (a side table, indexed by context slot). */
+struct ptrace_ctx {
+	struct ptrace_session *session;	/* the session tracing it, or NULL */
+	bool hold;		/* park before user mode (O_TRUNC, clone freeze) */
+};
+extern struct ptrace_ctx ptrace_ctx[NCONTEXT];
+
+static inline struct ptrace_ctx *pt(const struct context *c)
+{
+	return &ptrace_ctx[context_slot(c)];
+}
+
 /* ptrace.c: the one place a tracee stops. Returns the request word to
  * continue with (test it for PTRACE_FLAG_IGNORE), or 0 if no stop was
  * armed, the session is gone or the tracee was SIGKILLed meanwhile. */

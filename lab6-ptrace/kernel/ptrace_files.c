@@ -55,7 +55,7 @@ static int parked_tracee_of(struct file *f, struct context **out)
 	int err = tracee_of(f, out);
 	if (err)
 		return err;
-	struct ptrace_session *s = (*out)->trace;
+	struct ptrace_session *s = pt((*out))->session;
 	return s && s->parked && s->fpu_valid ? 0 : -EBUSY;
 }
 
@@ -108,7 +108,7 @@ static int64_t fpregs_read(struct file *f, struct iobuf *b, uint64_t off)
 	int err = parked_tracee_of(f, &c);
 	if (err)
 		return err;
-	return iobuf_put(b, 0, &c->trace->fpu, sizeof(c->trace->fpu)) ?:
+	return iobuf_put(b, 0, &pt(c)->session->fpu, sizeof(pt(c)->session->fpu)) ?:
 	       (int64_t)sizeof(struct ptrace_fpregs);
 }
 
@@ -126,8 +126,8 @@ static int64_t fpregs_write(struct file *f, struct iobuf *b, uint64_t off)
 	/* fxrstor raises #GP in the kernel for a reserved MXCSR bit. */
 	if (img.mxcsr & ~MXCSR_VALID)
 		return -EINVAL;
-	img.mxcsr_mask = c->trace->fpu.mxcsr_mask;
-	c->trace->fpu = img;
+	img.mxcsr_mask = pt(c)->session->fpu.mxcsr_mask;
+	pt(c)->session->fpu = img;
 	return sizeof(img);
 }
 

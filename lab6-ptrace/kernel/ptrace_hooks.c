@@ -10,7 +10,8 @@
 #include "kernel.h"
 #include "context.h"
 #include "ptrace.h"
-#include "syscall.h"
+#include "seam.h"
+#include "syscall_table.h"
 #include "timer.h"
 #include "tracehook.h"
 #include "trap.h"
@@ -33,19 +34,19 @@ void ptrace_sessions_changed(int delta)
 
 static bool armed(uint64_t cause)
 {
-	return cur->trace && (cur->trace->flags & cause);
+	return pt(cur)->session && (pt(cur)->session->flags & cause);
 }
 
 void ptrace_syscall(struct trapframe *tf)
 {
-	if (!cur->trace && !cur->ptrace_hold) {
+	if (!pt(cur)->session && !pt(cur)->hold) {
 		syscall_dispatch(tf);
 		return;
 	}
 	cur->tf = tf;
 	timer_note_user_activity();
 	/* BEGIN LAB6 SOLUTION: §4.1 system calls */
-	if (cur->ptrace_hold)		/* O_TRUNC arrived while it ran */
+	if (pt(cur)->hold)		/* O_TRUNC arrived while it ran */
 		ptrace_park();
 	uint64_t w = ptrace_stop(PTRACE_STOP_PRE_SYSCALL, tf->rax, tf->rdi,
 				 tf->rsi, tf->rdx, tf->r10, tf->r8);
@@ -70,7 +71,7 @@ void ptrace_syscall(struct trapframe *tf)
 	/* END LAB6 SOLUTION */
 	/* STARTER: syscall_invoke(tf); */
 	trap_return_to_user(tf);
-	if (cur->ptrace_hold) {		/* attached with O_TRUNC meanwhile */
+	if (pt(cur)->hold) {		/* attached with O_TRUNC meanwhile */
 		ptrace_park();
 		trap_return_to_user(tf);
 	}
@@ -80,7 +81,7 @@ void ptrace_syscall(struct trapframe *tf)
 static void hook_user_return(void)
 {
 	/* BEGIN LAB6 SOLUTION: §4.2 holds */
-	if (cur->ptrace_hold)
+	if (pt(cur)->hold)
 		ptrace_park();
 	/* END LAB6 SOLUTION */
 }
@@ -153,45 +154,51 @@ static void hook_exit(int status)
 	/* END LAB6 SOLUTION */
 }
 
-/* parent (cur) starts child: the tracer hears of it, and the child stays
- * frozen until the tracer attaches to it or lets it go. */
-static int hook_clone(struct context *parent, struct context *child)
+/* A new context is about to run for the first time (lab 4's start):
+ * if its parent's tracer wants clone events, the tracer hears of it and
+ * the child stays frozen until the tracer attaches to it or lets it go. */
+static void hook_start(struct context *child)
 {
-	struct ptrace_session *s = parent->trace;
+	struct ptrace_session *s = child->parent ?
+				   pt(child->parent)->session : NULL;
 	if (!s || !(s->flags & PTRACE_EVENT_CLONE))
-		return 0;
+		return;
 	/* BEGIN LAB6 SOLUTION: §4.7 clone */
-	if (s->nfrozen == PTRACE_FROZEN)
-		return -EAGAIN;
-	int err = ptrace_event(s, PTRACE_EVENT_CLONE, (uint64_t)child->pid);
-	if (err)
-		return err;
+	/* A tracer that reads no events: the child runs, unfrozen. */
+	if (s->nfrozen == PTRACE_FROZEN ||
+	    ptrace_event(s, PTRACE_EVENT_CLONE, (uint64_t)child->pid) != 0)
+		return;
 	s->frozen[s->nfrozen++] = (struct frozen_clone){ child->pid, false };
-	child->ptrace_hold = true;
+	pt(child)->hold = true;
 	/* END LAB6 SOLUTION */
-	return 0;
 }
 
-/* exec replaced cur's image; tf holds the new entry point. */
-static void hook_exec(struct trapframe *tf)
+/* exec replaced c's (cur's) image; c->tf holds the new entry point. */
+static void hook_exec(struct context *c)
 {
-	ptrace_event(cur->trace, PTRACE_EVENT_ADDRSPACE_SWITCH, tf->rip);
+	ptrace_event(pt(c)->session, PTRACE_EVENT_ADDRSPACE_SWITCH, c->tf->rip);
 	/* A stepping tracer stops at the new image's first instruction. */
 	if (armed(PTRACE_STOP_SINGLESTEP))
-		tf->rflags |= RFLAGS_TF;
+		c->tf->rflags |= RFLAGS_TF;
 }
+
+static int hook_create(struct context *creator, struct context *c)
+{
+	*pt(c) = (struct ptrace_ctx){ 0 };
+	return 0;
+}
+CONTEXT_HOOKS(ptrace_stops, .create = hook_create, .start = hook_start,
+	      .exec = hook_exec);
 
 static const struct trace_hooks hooks = {
 	.user_return = hook_user_return,
 	.signal = hook_signal,
 	.exit = hook_exit,
-	.clone = hook_clone,
-	.exec = hook_exec,
 };
+SEAM_PROVIDER(trace, &hooks);
 
 static void ptrace_init(void)
 {
-	trace_hooks = &hooks;
 	idt_set_user_callable(T_BREAKPOINT);	/* int3 from ring 3 */
 }
 INITCALL(ptrace_init, 3);

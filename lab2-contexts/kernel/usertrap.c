@@ -1,0 +1,64 @@
+/*
+ * What lab 2 does at the two seams of common/kernel/idt.c (seam.h): a user
+ * program that faults dies alone, and every return to user mode is where
+ * a killed context dies and an expired time slice ends (lab 2, given).
+ */
+#include "kernel.h"
+#include "context.h"
+#include "seam.h"
+#include "tracehook.h"
+#include "trap.h"
+#include <ochre/signal.h>
+#include <ochre/wait.h>
+
+/* A pending signal acts: the process dies, unless a tracer drops it. */
+static void deliver_signal(void)
+{
+	if (trace_hooks && trace_hooks->signal(cur->tf, cur->killed)) {
+		cur->killed = 0;	/* lab 6: dropped by the tracer */
+		return;
+	}
+	do_exit(W_SIGNALED(cur->killed));
+}
+
+/* The last stop before user mode (trap() and the syscall path): die if
+ * killed; give up the CPU if the time slice is over. */
+static void return_to_user(struct trapframe *tf)
+{
+	if (cur->killed)
+		deliver_signal();
+	if (sched_need_resched()) {
+		yield();
+		if (trace_hooks)	/* lab 6: stop if a tracer asked */
+			trace_hooks->user_return();
+	}
+	if (cur->killed)
+		deliver_signal();
+}
+SEAM_PROVIDER(user_return, return_to_user);
+
+static const char *signal_name(int sig)
+{
+	switch (sig) {
+	case SIGILL: return "SIGILL";
+	case SIGTRAP: return "SIGTRAP";
+	case SIGFPE: return "SIGFPE";
+	case SIGKILL: return "SIGKILL";
+	case SIGSEGV: return "SIGSEGV";
+	case SIGTERM: return "SIGTERM";
+	default: return "signal";
+	}
+}
+
+/* A user program faulted: it dies, the kernel carries on. */
+static void user_fault(struct trapframe *tf, int sig, const char *why)
+{
+	if (trace_hooks && trace_hooks->signal(tf, sig))
+		return;		/* lab 6: dropped by the tracer */
+	if (cur->killed == SIGKILL)
+		sig = SIGKILL;	/* killed while stopped at the fault */
+	printk("ochre: pid %d (%s) killed by %s: %s at rip %#lx\n", cur->pid,
+	       cur->name, signal_name(sig), why, tf->rip);
+	do_exit(W_SIGNALED(sig));
+}
+SEAM_PROVIDER(user_exception, user_fault);
