@@ -48,9 +48,12 @@ struct scheme {
 struct kernel_scheme {
 	struct scheme *scheme;
 };
-#define KERNEL_SCHEME(var)                                               \
+/* A scheme in a linker-section table: ".schemes" (KERNEL_SCHEME: registered
+ * at boot), or another lab's table (lab 4's PROC_FILE). */
+#define SCHEME_TABLE_ENTRY(var, sec)                                     \
 	static const struct kernel_scheme __kscheme_##var __used         \
-		__section(".schemes") __aligned(8) = { &var }
+		__section(sec) __aligned(8) = { &var }
+#define KERNEL_SCHEME(var)	SCHEME_TABLE_ENTRY(var, ".schemes")
 
 struct scheme *scheme_find(const char *name, size_t len);	/* +1 ref */
 int scheme_register(struct scheme *s);		/* -EEXIST if taken */

@@ -383,15 +383,15 @@ static int64_t exec_commit(struct iobuf *b)
 
 /* ---- the two schemes ---- */
 
-extern const struct proc_file __procfiles_start[], __procfiles_end[];
+extern const struct kernel_scheme __procfiles_start[], __procfiles_end[];
 
 /* A file a later lab adds under proc:/<pid>/: its own scheme serves it. */
 static int ext_open(struct scheme *s, const char *path, const char *name,
 		    int flags, int mode, struct file *f)
 {
-	for (const struct proc_file *e = __procfiles_start;
+	for (const struct kernel_scheme *e = __procfiles_start;
 	     e < __procfiles_end; e++) {
-		if (strcmp(name, e->name) != 0)
+		if (strcmp(name, e->scheme->name) != 0)
 			continue;
 		int err = e->scheme->ops->open(e->scheme, path, flags, mode, f);
 		if (err)

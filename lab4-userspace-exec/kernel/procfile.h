@@ -7,23 +7,16 @@
 #define OCHRE_PROCFILE_H
 
 #include "types.h"
+#include "scheme.h"
 #include "trap.h"
 #include <ochre/proc.h>
 
-struct scheme;
-
 /*
- * proc:/<pid>/<name>: opened by scheme->ops->open(scheme, "/<pid>/<name>",
- * ...); the open file then belongs to that scheme (its read, write, seek
- * and close).
+ * proc:/<pid>/<name>: a later lab's scheme named <name>, in this table, is
+ * opened with its ops->open(scheme, "/<pid>/<name>", ...); the open file
+ * then belongs to that scheme (its read, write, seek and close).
  */
-struct proc_file {
-	const char *name;
-	struct scheme *scheme;
-};
-#define PROC_FILE(var, file_name, sch)                                   \
-	static const struct proc_file __procfile_##var __used            \
-		__section(".procfiles") __aligned(8) = { file_name, sch }
+#define PROC_FILE(scheme_var)	SCHEME_TABLE_ENTRY(scheme_var, ".procfiles")
 
 void tf_to_regs(const struct trapframe *tf, struct proc_regs *r);
 /* -EINVAL for a non-canonical or kernel rip/rsp; cs, ss, IOPL and IF are

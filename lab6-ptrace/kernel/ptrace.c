@@ -345,6 +345,6 @@ static const struct scheme_ops trace_ops = {
 	.open = trace_open, .read = trace_read, .write = trace_write,
 	.close = trace_close,
 };
-static struct scheme trace_scheme = { .name = "proc", .ops = &trace_ops,
+static struct scheme trace_scheme = { .name = "trace", .ops = &trace_ops,
 				      .refs = 1 };
-PROC_FILE(trace, "trace", &trace_scheme);
+PROC_FILE(trace_scheme);

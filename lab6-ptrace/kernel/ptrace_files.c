@@ -234,9 +234,12 @@ static const struct scheme_ops mem_ops = {
 	.open = files_open, .read = mem_read, .write = mem_write,
 	.seek = mem_seek,
 };
-static struct scheme regs_scheme = { .name = "proc", .ops = &regs_ops, .refs = 1 };
-static struct scheme fpregs_scheme = { .name = "proc", .ops = &fpregs_ops, .refs = 1 };
-static struct scheme mem_scheme = { .name = "proc", .ops = &mem_ops, .refs = 1 };
-PROC_FILE(regs_int, "regs/int", &regs_scheme);
-PROC_FILE(regs_float, "regs/float", &fpregs_scheme);
-PROC_FILE(mem, "mem", &mem_scheme);
+/* Named for the file under proc:/<pid>/ (lab 4's PROC_FILE table). */
+static struct scheme regs_scheme = { .name = "regs/int", .ops = &regs_ops,
+				     .refs = 1 };
+static struct scheme fpregs_scheme = { .name = "regs/float",
+				       .ops = &fpregs_ops, .refs = 1 };
+static struct scheme mem_scheme = { .name = "mem", .ops = &mem_ops, .refs = 1 };
+PROC_FILE(regs_scheme);
+PROC_FILE(fpregs_scheme);
+PROC_FILE(mem_scheme);
