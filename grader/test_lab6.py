@@ -71,13 +71,15 @@ def test_regs_mem_stops(ochre):
     page; regs/float shows st0 = sqrt(32) and refuses reserved MXCSR bits;
     register writes refuse a non-canonical or kernel rip/rsp, never change
     cs, ss, IOPL or IF, and rip = alt_path redirects the tracee; regs give
-    EBUSY on a tracee that is not stopped."""
+    EBUSY on a tracee that is not stopped; a poke into the initfs daemon's
+    read-only, shared (borrowed) image page lands in a private copy."""
     m = run_steps(ochre, "ptregs", [
         r"syscall stops, argument rewritten: ok",
         r"sysemu: ok",
         r"mem peek, poke, EFAULT, short count: ok",
         r"regs/float: ok",
         r"register writes redirect and cannot escalate: ok",
+        r"a poke into a shared \(borrowed\) page copies it: ok",
     ])
     if not re.search(r"^hel\r?$", m.output, re.M):
         m.fail("the write rewritten to 3 bytes did not print 'hel' on a line")

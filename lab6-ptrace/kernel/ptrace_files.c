@@ -144,11 +144,11 @@ static int64_t mem_seek(struct file *f, int64_t off, int whence)
 }
 
 /*
- * The frame behind va, made private to as if it is not an ordinary
- * allocator frame (a boot module mapped into a process is shared with
- * every other process that maps it): a planted int3 must reach this
- * tracee only. Ochre has no copy-on-write, so allocator frames belong to
- * exactly one address space. Returns the frame's kernel address, or NULL.
+ * The frame behind va, made private to as if it is borrowed (addrspace.h:
+ * lab 5's initfs image is shared by every process that maps it): a poke
+ * must reach this tracee only. Ochre has no copy-on-write, so allocator
+ * frames belong to exactly one address space. Returns the frame's kernel
+ * address, or NULL.
  */
 static uint8_t *private_page(struct addrspace *as, uintptr_t page)
 {
@@ -157,8 +157,7 @@ static uint8_t *private_page(struct addrspace *as, uintptr_t page)
 	if (mapper_translate(as->root, page, &pa, &flags) != 0 ||
 	    !(flags & PTE_U))
 		return NULL;
-	struct frame *fr = frame_info(pa);
-	if (fr && (fr->flags & FRAME_USABLE))
+	if (!frame_is_borrowed(pa & ~(PAGE_SIZE - 1)))
 		return phys_to_virt(pa);
 	physaddr_t copy = frame_alloc();
 	if (!copy)
