@@ -69,3 +69,60 @@ def test_monitor(ochre):
 
     m.sendline("poweroff")
     m.wait_exit(status=POWEROFF)
+
+
+# ---- seams (common/kernel/seam.h) ------------------------------------------
+
+SEAMS = ("main_loop", "user_exception", "user_return")
+SEAMS_FROM_LAB = 2      # from lab 2 on, each needs exactly one provider
+
+
+def test_seam_providers(ochre):
+    """At boot the kernel prints the provider of each seam ("seam NAME:
+    FILE"): every provider comes from common/ or a lab up to the one being
+    graded, and from lab 2 on none is missing (no default stands in)."""
+    m = ochre.boot("ktest=no_such_test")
+    m.expect(r"^KTEST no_such_test: NOT FOUND", partial=False)
+    m.wait_exit(status=USAGE)
+    found = {k: v.strip() for k, v in re.findall(r"^seam (\w+): (.*)$", m.output, re.M)}
+    for seam in SEAMS:
+        if seam not in found:
+            m.fail(f"no 'seam {seam}: ...' line at boot",
+                   "common/kernel/seam_init() prints one line per seam")
+    for seam, provider in found.items():
+        if provider == "none (default)":
+            if ochre.lab >= SEAMS_FROM_LAB:
+                m.fail(f"seam {seam} has no provider in lab {ochre.lab}")
+            continue
+        lab = re.match(r"lab(\d)-", provider)
+        if not (provider.startswith("common/") or (lab and int(lab.group(1)) <= ochre.lab)):
+            m.fail(f"seam {seam} is provided by {provider}, which is not part "
+                   f"of lab {ochre.lab}'s kernel")
+
+
+def test_seam_provider_missing(ochre):
+    """A kernel built without a seam's provider (lab 2's usertrap.c retired
+    with nothing in its place) stops at boot with a panic naming the seam,
+    instead of silently running a default."""
+    import os
+    import subprocess
+    from ochre import tree
+    if ochre.lab < SEAMS_FROM_LAB:
+        pytest.skip("lab 1 has no seam that needs a provider")
+    lab_dir = tree.lab_dirs()[ochre.lab]
+    build = os.path.join(tree.REPO_ROOT, "build", "seamtest", f"lab{ochre.lab}")
+    make = subprocess.run(
+        ["make", "-s", "-C", lab_dir, f"B={build}",
+         "EXTRA_RETIRES=lab2-contexts/kernel/usertrap.c"],
+        capture_output=True, text=True, timeout=600)
+    assert make.returncode == 0, f"building without usertrap.c failed:\n{make.stdout}{make.stderr}"
+    iso = os.path.join(build, "ochre.iso")
+    argv = tree.qemu_argv(tree.read_qemu_args(tree.REPO_ROOT, iso), "ktest=no_such_test",
+                          "cpu_reset", os.path.join(build, "qemu.log"))
+    run = subprocess.run(tree.orphan_guard() + argv, capture_output=True, text=True,
+                         timeout=120)
+    panic = re.search(r"^PANIC: seam '(user_exception|user_return)' has no provider.*$",
+                      run.stdout, re.M)
+    assert panic, ("expected a boot panic naming the seam; the kernel said:\n"
+                   + "\n".join(run.stdout.splitlines()[-15:]))
+    assert run.returncode == 5, f"QEMU exit status {run.returncode}, expected 5 (panic)"

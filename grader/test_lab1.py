@@ -119,6 +119,14 @@ def test_heap_stress(ochre):
     ochre.ktest("heap_stress")
 
 
+@pytest.mark.points(2)
+def test_heap_reuse(ochre):
+    """After a workload ends, the heap is back at its baseline: freed large
+    blocks' addresses are reused, empty small-block pages are unmapped,
+    and every frame is free again."""
+    ochre.ktest("heap_reuse")
+
+
 # ---- page-fault report ----------------------------------------------------
 
 # Where the test faults: a 1 GiB window nothing maps in lab 1.

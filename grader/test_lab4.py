@@ -61,3 +61,67 @@ def test_fork_exec_leak(ochre):
     """300 fork+exec+wait cycles, 300 failed execs and 300 embryos leave
     free frames and kernel heap blocks exactly at their baseline."""
     ochre.user("forkexecleak", timeout=120)
+
+
+# ---- hostile programs: what a user program must never achieve ----------
+
+@pytest.mark.points(2)
+def test_embryo_chain(ochre):
+    """Hostile: a chain of 200 embryos, each offered the previous one's
+    handle with FT_INHERIT (and dup'ed handles): thisproc:/proc: handles
+    never leave their creator, so each embryo dies when its creator closes
+    the handle; no deep recursion, no panic, everything back at the
+    baseline."""
+    ochre.user("embryochain", timeout=120)
+
+
+@pytest.mark.points(2)
+def test_embryo_owner(ochre):
+    """Hostile: an embryo offered its own handle is destroyed exactly once
+    (SIGKILL, then close); 140 creators that exit leave no embryo, context
+    slot, frame or scheme name behind; a process in a reused slot gets
+    EPERM/ESRCH for the old embryo's files."""
+    ochre.user("embryoself", timeout=120)
+
+
+@pytest.mark.points(2)
+def test_bad_arguments(ochre):
+    """Hostile: munmap/mprotect with lengths that wrap when rounded up
+    (2^64-1) give EINVAL; fds, pids and proc_exec.as_fd with high bits set
+    give EBADF/EINVAL; a process name with a newline cannot forge a line in
+    sys:/contexts."""
+    ochre.user("badargs")
+
+
+@pytest.mark.points(2)
+def test_long_copy_preempted(ochre):
+    """Hostile: a 16 MiB read from zero: does not hold the CPU for its whole
+    length: another process waits at most about 3 time slices, as when the
+    reader spins in user mode."""
+    ochre.user("longcopy", timeout=120)
+
+
+@pytest.mark.points(2)
+def test_heap_drained(ochre):
+    """Hostile: exhausting the kernel heap with open sys: files, three times,
+    ends with free frames, heap blocks, heap pages and contexts exactly at
+    their baseline, and the heap still works."""
+    ochre.user("heapdrain", timeout=120)
+
+
+@pytest.mark.points(3)
+def test_range_edges(ochre):
+    """AS_COPY, AS_MAP, AS_UNMAP, AS_PROTECT and AS_WRITE on [lo, hi) touch
+    exactly that range: a child built from scratch finds the page at hi
+    (and below lo) as it was, and every page inside changed."""
+    ochre.user("asedges")
+
+
+@pytest.mark.points(2)
+def test_proc_fuzz(ochre):
+    """A fuzzer of the process primitives (30,000 random operations by
+    short-lived workers: embryos, proc: files, dup/dup2/close, FT_INHERIT,
+    as_ops at edge ranges, regs, start, kill, failed execs) never panics
+    the kernel, and frames, heap and contexts end at their baseline.
+    docs/fuzzing.md has the long run."""
+    ochre.user("procfuzz", timeout=120)

@@ -1,7 +1,10 @@
 /* The interrupt descriptor table and the trap dispatcher. */
 #include "kernel.h"
 #include "trap.h"
+#include "gdt.h"
+#include "seam.h"
 #include "x86.h"
+#include <ochre/signal.h>
 
 struct idt_gate {
 	uint16_t offset_lo;
@@ -18,7 +21,6 @@ struct idt_ptr {
 	uint64_t base;
 } __packed;
 
-#define KERNEL_CS		0x08
 #define GATE_INTERRUPT		0x8e	/* present, ring 0, interrupt gate */
 
 extern const uint64_t trap_stubs[256];
@@ -72,7 +74,7 @@ void idt_init(void)
 		uint64_t addr = trap_stubs[v];
 		idt[v] = (struct idt_gate){
 			.offset_lo = (uint16_t)addr,
-			.selector = KERNEL_CS,
+			.selector = SEL_KCODE,
 			.type_attr = GATE_INTERRUPT,
 			.offset_mid = (uint16_t)(addr >> 16),
 			.offset_hi = (uint32_t)(addr >> 32),
@@ -143,14 +145,25 @@ bool trap_fixup(struct trapframe *tf)
 	return false;
 }
 
-__attribute__((weak)) void user_exception(struct trapframe *tf, int signal,
-					  const char *why)
+/* Seams (seam.h): lab 2 says what a user fault does and what happens on
+ * every way back to user mode. Before lab 2 there is no user mode. */
+static void (*user_exception_fn)(struct trapframe *tf, int signal,
+				 const char *why);
+static void (*user_return_fn)(struct trapframe *tf);
+SEAM(user_exception, 2, user_exception_fn);
+SEAM(user_return, 2, user_return_fn);
+
+void user_exception(struct trapframe *tf, int signal, const char *why)
 {
-	trap_fatal(tf, why);
+	if (!user_exception_fn)
+		trap_fatal(tf, why);
+	user_exception_fn(tf, signal, why);
 }
 
-__attribute__((weak)) void trap_return_to_user(struct trapframe *tf)
+void trap_return_to_user(struct trapframe *tf)
 {
+	if (user_return_fn)
+		user_return_fn(tf);
 }
 
 /* The signal a user exception turns into (see <ochre/signal.h>). */
@@ -160,14 +173,14 @@ static int exception_signal(uint64_t vector)
 	case T_DIVIDE:
 	case T_X87:
 	case T_SIMD:
-		return 8;	/* SIGFPE */
+		return SIGFPE;
 	case T_INVALID_OP:
-		return 4;	/* SIGILL */
+		return SIGILL;
 	case T_DEBUG:
 	case T_BREAKPOINT:
-		return 5;	/* SIGTRAP */
+		return SIGTRAP;
 	default:
-		return 11;	/* SIGSEGV */
+		return SIGSEGV;
 	}
 }
 

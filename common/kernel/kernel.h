@@ -38,10 +38,15 @@ const char *ksym_lookup(uint64_t addr, uint64_t *offset);
 void print_symbol(uint64_t addr);	/* prints "<name+0xoff>" */
 
 /*
- * Init calls: a file registers a function to run at boot, at a level
- * (1 = memory, 2 = cpu and traps, 3 = devices, 4 = processes). The linker
- * collects them in .initcall.<level> sections, sorted, so a lab adds a
- * subsystem by adding a file, with no edit to kmain.
+ * Init calls: a file registers a function to run at boot, at a level:
+ * 2 = cpu and traps (gdt.c's IST stacks, lab 2's syscall MSRs), then
+ * 3 = devices and schemes (the timer, the serial input, kernel schemes,
+ * initfs). Memory comes before any of them: kmain sets up frames, the
+ * kernel space and the heap itself, in that order, because every init
+ * call may allocate. Processes come after all of them, from the main_loop
+ * seam (seam.h). The linker collects init calls in .initcall.<level>
+ * sections, sorted, so a lab adds a subsystem by adding a file, with no
+ * edit to kmain.
  */
 typedef void (*initcall_t)(void);
 #define INITCALL(fn, level) \

@@ -11,20 +11,19 @@
 #include "ktest.h"
 #include "mapper.h"
 #include "monitor.h"
+#include "seam.h"
 #include "serial.h"
 #include "trap.h"
 
 extern const initcall_t __initcalls_start[], __initcalls_end[];
 
 /*
- * What the kernel does after booting when no ktest= is given. Lab 1 has
- * the monitor; a later lab defines kernel_main_loop() again (a strong
- * symbol wins over this weak one) to start the first process instead.
+ * What the kernel does after booting when no ktest= is given: lab 1 has
+ * the monitor; from lab 2 on, bootstrap.c provides this seam and starts
+ * the first process instead.
  */
-__attribute__((weak)) void kernel_main_loop(void)
-{
-	monitor();
-}
+static void (*main_loop)(void);
+SEAM(main_loop, 2, main_loop);
 
 static void print_memory_summary(void)
 {
@@ -42,6 +41,7 @@ void kmain(uint32_t magic, physaddr_t mbi)
 	multiboot_parse(magic, mbi);
 	cmdline_init();
 
+	seam_init();
 	frame_init();
 	kspace_init();
 	heap_init();
@@ -56,6 +56,9 @@ void kmain(uint32_t magic, physaddr_t mbi)
 		ktest_main(test);
 	if (cmdline_flag("monitor"))
 		monitor();
-	kernel_main_loop();
-	panic("kernel_main_loop returned");
+	if (main_loop)
+		main_loop();
+	else
+		monitor();
+	panic("the main loop returned");
 }

@@ -31,9 +31,7 @@
 #define KSTACK_BASE	0xffffca0000000000UL
 #define KERNEL_VMA	0xffffffff80000000UL
 #define KERNEL_HALF	0xffff800000000000UL
-/* The last user page is never mapped: code ending at 2^47 would make the
- * return address non-canonical (the sysret problem Linux documents). */
-#define USER_TOP	0x00007ffffffff000UL
+#include <ochre/layout.h>	/* USER_TOP and the rest of the user layout */
 
 /* Physical memory is reachable at a fixed offset (Redox does the same). */
 static inline void *phys_to_virt(physaddr_t pa)

@@ -56,9 +56,10 @@ struct extable_entry {
 bool trap_fixup(struct trapframe *tf);
 
 /*
- * Hooks for labs with user processes (weak defaults here; lab 2 defines
- * them): an exception raised by user code, and the last stop before
- * returning to user mode (pending kills, rescheduling).
+ * For labs with user processes, through the seams user_exception and
+ * user_return (seam.h; lab 2's usertrap.c provides both): an exception
+ * raised by user code, and the last stop before returning to user mode
+ * (pending kills, rescheduling).
  */
 void user_exception(struct trapframe *tf, int signal, const char *why);
 void trap_return_to_user(struct trapframe *tf);

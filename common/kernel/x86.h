@@ -4,6 +4,12 @@
 
 #include "types.h"
 
+/* RFLAGS bits */
+#define RFLAGS_RESERVED1	(1UL << 1)	/* always 1 */
+#define RFLAGS_IF		(1UL << 9)	/* interrupts enabled */
+/* What a program starts with: interrupts on, nothing else. */
+#define RFLAGS_USER_INIT	(RFLAGS_RESERVED1 | RFLAGS_IF)
+
 static inline void outb(uint16_t port, uint8_t v)
 {
 	__asm__ volatile("outb %0, %1" : : "a"(v), "Nd"(port));

@@ -65,6 +65,9 @@ USER_MODE_SAID += $(THIS_USER_MODE)
 LAB := $(THIS_LAB)
 RETIRES := $(THIS_RETIRES)
 USER_MODE := $(lastword bundle $(USER_MODE_SAID))
+# EXTRA_RETIRES=path on the command line drops more (the grader builds a
+# kernel without a seam provider this way, into its own B=).
+RETIRED += $(addprefix $(TOP)/,$(EXTRA_RETIRES))
 
 # ---- tools -------------------------------------------------------------------
 

@@ -5,13 +5,18 @@
  * and the pointer handed out stays 16-byte aligned:
  *
  *   small (header + size <= 2048): power-of-two size classes 32 .. 2048.
- *     Each class has a free list; an empty list is refilled by mapping one
- *     more heap page and cutting it into blocks. Small pages stay mapped.
- *   large: whole pages, mapped fresh at the heap's top and unmapped (frames
- *     returned) by kfree.
+ *     Each class has a doubly linked free list; an empty list is refilled
+ *     by mapping one more heap page and cutting it into blocks. The first
+ *     block's header counts the page's blocks in use; when the last one is
+ *     freed, the page's blocks leave the list and the page is unmapped.
+ *   large: whole pages, mapped fresh and unmapped (frames returned) by
+ *     kfree.
  *
- * Heap virtual addresses come from a bump pointer that never goes down:
- * KHEAP_SIZE is 512 GiB, far more than any lab will use.
+ * Heap pages, small or large, come from a range of heap addresses: the
+ * given heap_grow takes the lowest free run that fits (first fit) before
+ * growing the heap's top, and heap_release gives the run back, merged with
+ * its neighbours. So after any workload that ends, the heap's frames, its
+ * page tables and its address range are what they were before.
  */
 #include "kernel.h"
 #include "frame.h"
@@ -26,32 +31,106 @@
 #define MAX_SHIFT	11		/* 2048-byte blocks */
 #define NCLASSES	(MAX_SHIFT - MIN_SHIFT + 1)
 #define LARGE_CLASS	0xff
+#define MAX_HOLES	256		/* free runs of heap addresses below the top */
 
 struct header {
 	uint32_t magic;
 	uint8_t class;		/* size class index, or LARGE_CLASS */
 	uint8_t pad[3];
-	uint32_t npages;	/* large blocks: pages mapped */
+	uint32_t npages;	/* large: pages mapped; small: in the first block
+				   of a page, the page's blocks in use */
 	uint32_t size;		/* bytes requested (for statistics) */
 };
 _Static_assert(sizeof(struct header) == HEADER_SIZE, "header size");
 
-/* A free small block: the header stays, the link follows it. */
+/* A free small block: the header stays, the links follow it. */
 struct free_block {
 	struct header h;
-	struct free_block *next;
+	struct free_block *next, *prev;
 };
+_Static_assert(sizeof(struct free_block) <= (1 << MIN_SHIFT), "free block");
 
 static struct free_block *free_lists[NCLASSES];
-static uintptr_t heap_top = KHEAP_BASE;	/* next unused heap address */
+static uintptr_t heap_top = KHEAP_BASE;	/* above every heap page */
 static struct heap_stats stats;
 
-/* Given helper: map npages fresh frames at heap_top; returns their start. */
+/* Free runs of heap addresses below heap_top, sorted, never adjacent. */
+static struct hole {
+	uintptr_t va;
+	size_t npages;
+} holes[MAX_HOLES];
+static int nholes;
+
+/* Given: npages of heap addresses, the lowest free run that fits. */
+static uintptr_t va_take(size_t npages)
+{
+	for (int i = 0; i < nholes; i++) {
+		if (holes[i].npages < npages)
+			continue;
+		uintptr_t va = holes[i].va;
+		holes[i].va += npages * PAGE_SIZE;
+		holes[i].npages -= npages;
+		if (holes[i].npages == 0) {
+			memmove(&holes[i], &holes[i + 1],
+				(size_t)(nholes - i - 1) * sizeof(holes[0]));
+			nholes--;
+		}
+		return va;
+	}
+	if (npages > (KHEAP_BASE + KHEAP_SIZE - heap_top) / PAGE_SIZE)
+		return 0;
+	uintptr_t va = heap_top;
+	heap_top += npages * PAGE_SIZE;
+	return va;
+}
+
+/* Given: gives a run back, merged with its neighbours; a run at the top
+ * lowers the top instead. */
+static void va_give(uintptr_t va, size_t npages)
+{
+	int i = 0;
+	while (i < nholes && holes[i].va < va)
+		i++;
+	uintptr_t end = va + npages * PAGE_SIZE;
+	bool left = i > 0 && holes[i - 1].va + holes[i - 1].npages * PAGE_SIZE == va;
+	bool right = i < nholes && holes[i].va == end;
+	if (left && right) {
+		holes[i - 1].npages += npages + holes[i].npages;
+		memmove(&holes[i], &holes[i + 1],
+			(size_t)(nholes - i - 1) * sizeof(holes[0]));
+		nholes--;
+	} else if (left) {
+		holes[i - 1].npages += npages;
+	} else if (right) {
+		holes[i].va = va;
+		holes[i].npages += npages;
+	} else if (nholes < MAX_HOLES) {
+		memmove(&holes[i + 1], &holes[i],
+			(size_t)(nholes - i) * sizeof(holes[0]));
+		holes[i] = (struct hole){ va, npages };
+		nholes++;
+	} else {
+		/* Too fragmented to remember: the addresses are lost (the
+		 * frames are not), out of 512 GiB of them. */
+		printk("heap: WARNING: %zu pages of heap addresses at %#lx "
+		       "not reused\n", npages, va);
+		return;
+	}
+	/* The topmost run goes back to the top. */
+	if (nholes > 0 && holes[nholes - 1].va + holes[nholes - 1].npages *
+	    PAGE_SIZE == heap_top) {
+		heap_top = holes[nholes - 1].va;
+		nholes--;
+	}
+}
+
+/* Given helper: maps npages fresh frames at free heap addresses; returns
+ * their start, or NULL. */
 static void *heap_grow(size_t npages)
 {
 	struct flush fl = FLUSH_INIT;
-	uintptr_t start = heap_top;
-	if (npages > (KHEAP_BASE + KHEAP_SIZE - heap_top) / PAGE_SIZE)
+	uintptr_t start = va_take(npages);
+	if (!start)
 		return NULL;
 	for (size_t i = 0; i < npages; i++) {
 		physaddr_t pa = frame_alloc();
@@ -67,16 +146,16 @@ static void *heap_grow(size_t npages)
 					frame_free(old);
 			}
 			flush_commit(&fl);
+			va_give(start, npages);
 			return NULL;
 		}
 	}
 	flush_commit(&fl);
-	heap_top += npages * PAGE_SIZE;
 	stats.pages_mapped += npages;
 	return (void *)start;
 }
 
-/* Given helper: unmap npages at va and return their frames. */
+/* Given helper: unmaps npages at va, returns their frames and addresses. */
 static void heap_release(void *va, size_t npages)
 {
 	struct flush fl = FLUSH_INIT;
@@ -88,6 +167,7 @@ static void heap_release(void *va, size_t npages)
 	}
 	flush_commit(&fl);
 	stats.pages_mapped -= npages;
+	va_give((uintptr_t)va, npages);
 }
 
 void heap_init(void)
@@ -106,6 +186,32 @@ static int class_for(size_t total)
 	return -1;
 }
 
+static void list_push(int c, struct free_block *b)
+{
+	b->h.magic = MAGIC_FREE;
+	b->prev = NULL;
+	b->next = free_lists[c];
+	if (b->next)
+		b->next->prev = b;
+	free_lists[c] = b;
+}
+
+static void list_remove(int c, struct free_block *b)
+{
+	if (b->prev)
+		b->prev->next = b->next;
+	else
+		free_lists[c] = b->next;
+	if (b->next)
+		b->next->prev = b->prev;
+}
+
+/* The header counting the blocks in use of the page that holds h. */
+static struct header *page_head(struct header *h)
+{
+	return (struct header *)ALIGN_DOWN((uintptr_t)h, PAGE_SIZE);
+}
+
 /* Cut one new page into blocks of class c and put them on its list. */
 static bool refill(int c)
 {
@@ -115,11 +221,10 @@ static bool refill(int c)
 		return false;
 	for (size_t off = 0; off + bsize <= PAGE_SIZE; off += bsize) {
 		struct free_block *b = (struct free_block *)(page + off);
-		b->h.magic = MAGIC_FREE;
 		b->h.class = (uint8_t)c;
-		b->next = free_lists[c];
-		free_lists[c] = b;
+		list_push(c, b);
 	}
+	((struct header *)page)->npages = 0;
 	return true;
 }
 
@@ -128,8 +233,24 @@ static struct header *alloc_small(int c)
 	if (!free_lists[c] && !refill(c))
 		return NULL;
 	struct free_block *b = free_lists[c];
-	free_lists[c] = b->next;
+	list_remove(c, b);
+	page_head(&b->h)->npages++;
 	return &b->h;
+}
+
+/* A small block goes back on its list; an empty page goes back to the
+ * frame allocator, its blocks off the list first. */
+static void free_small(struct header *h)
+{
+	int c = h->class;
+	list_push(c, (struct free_block *)h);
+	struct header *head = page_head(h);
+	if (--head->npages > 0)
+		return;
+	size_t bsize = 1UL << (MIN_SHIFT + c);
+	for (size_t off = 0; off + bsize <= PAGE_SIZE; off += bsize)
+		list_remove(c, (struct free_block *)((char *)head + off));
+	heap_release(head, 1);
 }
 
 static struct header *alloc_large(size_t total)
@@ -194,10 +315,7 @@ void kfree(void *p)
 		heap_release(h, h->npages);
 		return;
 	}
-	struct free_block *b = (struct free_block *)h;
-	b->h.magic = MAGIC_FREE;
-	b->next = free_lists[h->class];
-	free_lists[h->class] = b;
+	free_small(h);
 	/* END LAB1 SOLUTION */
 }
 

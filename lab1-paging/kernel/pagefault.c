@@ -21,6 +21,7 @@
 #include "kernel.h"
 #include "trap.h"
 #include "x86.h"
+#include <ochre/signal.h>
 
 #define PF_PRESENT	(1UL << 0)
 #define PF_WRITE	(1UL << 1)
@@ -57,7 +58,7 @@ static void page_fault(struct trapframe *tf)
 		return;
 	pagefault_report(tf, addr);
 	if (trap_from_user(tf))
-		user_exception(tf, 11 /* SIGSEGV */, "page fault");
+		user_exception(tf, SIGSEGV, "page fault");
 	else
 		trap_fatal(tf, "page fault in the kernel");
 }

@@ -588,6 +588,65 @@ KTEST(heap_stress)
 	kfree(q);
 }
 
+/*
+ * After any workload that ends, the heap is back where it was: its frames
+ * and pages (empty small-block pages are unmapped), and its addresses (a
+ * freed large block's addresses are used again, so the heap never creeps
+ * up through its address range).
+ */
+KTEST(heap_reuse)
+{
+	struct heap_stats base, now;
+	heap_get_stats(&base);
+	size_t free_before = frame_free_count();
+
+	void *big = kmalloc(5 * PAGE_SIZE);
+	KT_ASSERT(big != NULL);
+	kfree(big);
+	for (int i = 0; i < 100; i++) {
+		void *again = kmalloc(5 * PAGE_SIZE);
+		KT_ASSERT(again != NULL);
+		if (again != big)
+			KT_FAIL("round %d: a freed large block's addresses were "
+				"not reused: %p, then %p", i, big, again);
+		kfree(again);
+	}
+
+	/* 3000 small blocks of every class, freed in a scrambled order. */
+	static void *small[3000];
+	for (int i = 0; i < 3000; i++) {
+		small[i] = kmalloc(1 + (size_t)(i * 37) % 2000);
+		KT_ASSERT(small[i] != NULL);
+	}
+	heap_get_stats(&now);
+	KT_ASSERT(now.pages_mapped > base.pages_mapped + 100);
+	for (int i = 0; i < 3000; i++) {
+		int j = (int)(((size_t)i * 1009) % 3000);
+		kfree(small[j]);
+	}
+	heap_get_stats(&now);
+	KT_ASSERT_EQ(now.live_allocs, base.live_allocs);
+	if (now.pages_mapped != base.pages_mapped)
+		KT_FAIL("heap pages %zu after freeing every block, %zu before "
+			"(empty pages must be returned)", now.pages_mapped,
+			base.pages_mapped);
+	KT_ASSERT_EQ(frame_free_count(), free_before);
+
+	/* Interleaved small and large blocks, freed: still all back. */
+	for (int i = 0; i < 200; i++) {
+		small[i] = kmalloc(i % 3 == 0 ? 3 * PAGE_SIZE : 100);
+		KT_ASSERT(small[i] != NULL);
+	}
+	for (int i = 0; i < 200; i++)
+		kfree(small[i]);
+	heap_get_stats(&now);
+	KT_ASSERT_EQ(now.pages_mapped, base.pages_mapped);
+	KT_ASSERT_EQ(frame_free_count(), free_before);
+	big = kmalloc(5 * PAGE_SIZE);
+	KT_ASSERT(big != NULL);
+	kfree(big);
+}
+
 /* ---- page faults ------------------------------------------------------------ */
 
 CMDLINE_OPTION(pf_addr, "pf_addr", "ktest=pagefault: the address to touch");

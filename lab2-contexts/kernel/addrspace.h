@@ -15,10 +15,7 @@
 #include "types.h"
 #include "memlayout.h"
 
-#define USER_MIN	0x1000UL
-#define MMAP_BASE	0x0000100000000000UL
-#define USER_STACK_TOP	0x00007fffff000000UL
-#define USER_STACK_PAGES 8
+#include <ochre/layout.h>	/* USER_MIN, MMAP_BASE, USER_STACK_* */
 
 struct addrspace {
 	physaddr_t root;	/* the PML4 */

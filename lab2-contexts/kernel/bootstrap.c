@@ -17,6 +17,7 @@
 #include "gdt.h"
 #include "mapper.h"
 #include "memlayout.h"
+#include "seam.h"
 #include <ochre/bootstrap.h>
 
 CMDLINE_OPTION(init, "init", "the first program to run (default: init)");
@@ -95,7 +96,9 @@ static void __noreturn fail(const char *what, int err)
 	panic("cannot start the first process: %s (error %d)", what, err);
 }
 
-void kernel_main_loop(void)
+/* The main_loop seam (seam.h): from lab 2 on, the kernel's work after
+ * booting is to start the first process and then idle. */
+static void start_first_process(void)
 {
 	const struct boot_module *m = find_module("bootstrap");
 	if (!m)
@@ -104,13 +107,11 @@ void kernel_main_loop(void)
 	if (!prog || !*prog)
 		prog = "init";
 
-	struct context *c = context_alloc(prog);
-	if (!c)
-		fail("no context", -ENOMEM);
-	c->as = addrspace_create();
-	if (!c->as)
-		fail("no address space", -ENOMEM);
-	int err = load_image(c->as, phys_to_virt(m->start), m->end - m->start);
+	struct context *c;
+	int err = context_new(NULL, prog, &c);
+	if (err)
+		fail("no context", err);
+	err = load_image(c->as, phys_to_virt(m->start), m->end - m->start);
 	if (err)
 		fail("bad bootstrap image", err);
 	uint64_t rsp;
@@ -119,14 +120,8 @@ void kernel_main_loop(void)
 		fail("no stack", err);
 
 	const struct bootstrap_header *h = phys_to_virt(m->start);
-	*c->tf = (struct trapframe){
-		.rip = h->entry,
-		.cs = SEL_UCODE,
-		.rflags = 0x202,	/* interrupts on */
-		.rsp = rsp,
-		.ss = SEL_UDATA,
-	};
-	context_prepare_first_switch(c);
-	sched_make_runnable(c);
+	trapframe_init_user(c->tf, h->entry, rsp);
+	context_start(NULL, c);
 	sched_start();
 }
+SEAM_PROVIDER(main_loop, start_first_process);

@@ -6,15 +6,19 @@
  * double-fault IST stack) rather than silent corruption of a neighbour.
  */
 #include "kernel.h"
+#include "addrspace.h"
 #include "context.h"
 #include "frame.h"
+#include "gdt.h"
 #include "mapper.h"
 #include "memlayout.h"
+#include "x86.h"
 
 #define KSTACK_SLOT	((KSTACK_PAGES + 1) * PAGE_SIZE)	/* + guard */
 
 static struct context table[NCONTEXT];
 static int next_pid = 1;
+static uint64_t next_serial = 1;
 static int live;
 
 extern const struct context_hooks __context_hooks_start[], __context_hooks_end[];
@@ -76,6 +80,7 @@ struct context *context_alloc(const char *name)
 		if (kstack_map(c, i) != 0)
 			return NULL;
 		c->pid = alloc_pid();
+		c->serial = next_serial++;
 		c->state = CTX_BLOCKED;		/* not runnable until started */
 		c->tf = (struct trapframe *)(c->kstack_top - sizeof(struct trapframe));
 		context_set_name(c, name);
@@ -87,6 +92,10 @@ struct context *context_alloc(const char *name)
 
 void context_free(struct context *c)
 {
+	if (c->state == CTX_UNUSED)
+		panic("context_free: slot %d freed twice (a kernel bug: "
+		      "every context has one owner that frees it once)",
+		      context_slot(c));
 	kstack_unmap(c);
 	c->state = CTX_UNUSED;
 	c->pid = 0;
@@ -111,14 +120,26 @@ struct context *context_at(int i)
 	return &table[i];
 }
 
+int context_slot(const struct context *c)
+{
+	return (int)(c - table);
+}
+
 int context_count(void)
 {
 	return live;
 }
 
+/* Names reach text files (sys:/contexts) and reports: control characters
+ * would forge lines there, so they become '?'. */
 void context_set_name(struct context *c, const char *name)
 {
-	strlcpy(c->name, name, sizeof(c->name));
+	size_t i = 0;
+	for (; name[i] && i < sizeof(c->name) - 1; i++) {
+		unsigned char ch = (unsigned char)name[i];
+		c->name[i] = ch < 0x20 || ch == 0x7f ? '?' : (char)ch;
+	}
+	c->name[i] = '\0';
 }
 
 /*
@@ -136,6 +157,107 @@ void context_prepare_first_switch(struct context *c)
 	for (int i = 0; i < 6; i++)
 		*--sp = 0;	/* rbp, rbx, r12-r15 */
 	c->saved_rsp = (uint64_t)sp;
+}
+
+void trapframe_init_user(struct trapframe *tf, uint64_t rip, uint64_t rsp)
+{
+	*tf = (struct trapframe){
+		.rip = rip,
+		.cs = SEL_UCODE,
+		.rflags = RFLAGS_USER_INIT,
+		.rsp = rsp,
+		.ss = SEL_UDATA,
+	};
+}
+
+static int run_create_hooks(struct context *creator, struct context *c)
+{
+	for (const struct context_hooks *h = __context_hooks_start;
+	     h < __context_hooks_end; h++) {
+		if (h->create) {
+			int err = h->create(creator, c);
+			if (err)
+				return err;
+		}
+	}
+	return 0;
+}
+
+int context_new(struct context *creator, const char *name,
+		struct context **out)
+{
+	struct context *c = context_alloc(name);
+	if (!c)
+		return -EAGAIN;
+	c->as = addrspace_create();
+	int err = c->as ? run_create_hooks(creator, c) : -ENOMEM;
+	if (err) {
+		context_discard(c);
+		return err;
+	}
+	*out = c;
+	return 0;
+}
+
+/*
+ * The state is set before the hooks run, so that nothing they do (closing
+ * files, say) can discard c a second time: that would be a kernel bug, and
+ * it is reported as one.
+ */
+void context_discard(struct context *c)
+{
+	if (c->state != CTX_BLOCKED || c->saved_rsp)
+		panic("context_discard: pid %d has run or is dying (state %d)",
+		      c->pid, c->state);
+	c->state = CTX_ZOMBIE;
+	context_run_exit_hooks(c);
+	addrspace_destroy(c->as);
+	c->as = NULL;
+	context_free(c);
+}
+
+void context_start(struct context *parent, struct context *c)
+{
+	if (parent) {
+		c->parent = parent;
+		c->sibling = parent->children;
+		parent->children = c;
+	}
+	context_prepare_first_switch(c);
+	for (const struct context_hooks *h = __context_hooks_start;
+	     h < __context_hooks_end; h++)
+		if (h->start)
+			h->start(c);
+	sched_make_runnable(c);
+}
+
+void context_exec(struct addrspace *as, const char *name, uint64_t rip,
+		  uint64_t rsp)
+{
+	struct addrspace *old = cur->as;
+	cur->as = as;
+	addrspace_switch(as);
+	addrspace_destroy(old);
+	for (const struct context_hooks *h = __context_hooks_start;
+	     h < __context_hooks_end; h++)
+		if (h->exec)
+			h->exec(cur);
+	if (name[0])
+		context_set_name(cur, name);
+	trapframe_init_user(cur->tf, rip, rsp);
+}
+
+int context_run_kill_hooks(struct context *c, int sig)
+{
+	for (const struct context_hooks *h = __context_hooks_start;
+	     h < __context_hooks_end; h++) {
+		if (h->kill) {
+			int r = h->kill(c, sig);
+			if (r != KILL_DEFAULT)
+				return r;
+		}
+	}
+	return KILL_DEFAULT;
 }
 
 int context_run_fork_hooks(struct context *parent, struct context *child)

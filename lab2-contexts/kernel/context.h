@@ -36,10 +36,15 @@ struct waitq {
 #define WAITQ_INIT	{ NULL }
 
 struct addrspace;
-struct filetable;		/* lab 3 */
 
+/*
+ * Only lab 2's state lives here. A later lab keeps its own per-context
+ * state in a table of its own indexed by context_slot(c) and sets it up
+ * and tears it down in its CONTEXT_HOOKS (docs/design.md, "Seams").
+ */
 struct context {
 	int pid;
+	uint64_t serial;		/* never reused: the context's identity */
 	enum context_state state;
 	char name[CONTEXT_NAME];
 
@@ -66,10 +71,6 @@ struct context {
 
 	int killed;			/* pending fatal signal, or 0 */
 	int exit_status;		/* waitpid status once ZOMBIE */
-
-	struct filetable *files;	/* lab 3 */
-	char *cwd;			/* lab 3: kernel cwd (lab 5 moves it) */
-	struct context *embryo_of;	/* lab 4: its creator, until started */
 };
 
 /* The context running now. */
@@ -77,26 +78,62 @@ extern struct context *cur;
 
 /* context.c */
 struct context *context_alloc(const char *name);	/* kernel stack, pid */
-void context_free(struct context *c);			/* after it is reaped */
+void context_free(struct context *c);	/* after it is reaped; twice: panic */
 struct context *context_find(int pid);
 int context_count(void);
 struct context *context_at(int i);		/* NULL if slot i is free */
+int context_slot(const struct context *c);	/* 0 .. NCONTEXT-1 */
 void context_set_name(struct context *c, const char *name);
 
 /*
- * Lifecycle hooks: later labs attach per-context state (file tables,
- * ptrace sessions) without editing this lab's files.
+ * The life of a context, one helper each, so that every lab's hooks run
+ * at the same points whoever makes, starts or replaces a context:
+ *
+ *   context_new      a context made by creator (kernel fork, lab 4's
+ *                    thisproc:new; NULL for the first process): a context
+ *                    with an empty address space, create hooks run
+ *   context_discard  undoes context_new for a context that never ran
+ *   context_start    the one place a new context starts: linked as a
+ *                    child of parent (if any), start hooks, runnable
+ *   context_exec     the exec point of no return for cur: the new space
+ *                    in, the old one freed, exec hooks, fresh registers
  */
+int context_new(struct context *creator, const char *name,
+		struct context **out);
+void context_discard(struct context *c);
+void context_start(struct context *parent, struct context *c);
+void context_exec(struct addrspace *as, const char *name, uint64_t rip,
+		  uint64_t rsp);
+/* The registers a program starts with: only rip and rsp, interrupts on. */
+void trapframe_init_user(struct trapframe *tf, uint64_t rip, uint64_t rsp);
+
+/*
+ * Lifecycle hooks: later labs attach per-context state (file tables, the
+ * cwd, embryos, ptrace sessions) without editing this lab's files. Every
+ * member may be NULL. exit must cope with state that create never set up
+ * (create failed in another lab's hook), so keep "nothing" as zero.
+ */
+#define KILL_DEFAULT	1	/* a kill hook's "not mine" */
 struct context_hooks {
 	const char *name;
+	/* c is new, made by creator (NULL: the first process); -errno fails
+	 * the creation and exit runs for c */
+	int (*create)(struct context *creator, struct context *c);
+	/* kernel fork only (lab 2), after create: copy what fork copies */
 	int (*fork)(struct context *parent, struct context *child);
-	void (*exit)(struct context *c);
+	void (*start)(struct context *c);	/* first made runnable */
+	void (*exec)(struct context *c);	/* cur's image was replaced */
+	void (*exit)(struct context *c);	/* dying: free this lab's state */
+	/* kill(c, sig) by cur: KILL_DEFAULT for the usual rules, or the
+	 * result of the system call (0 or -errno) */
+	int (*kill)(struct context *c, int sig);
 };
 #define CONTEXT_HOOKS(id, ...)                                           \
 	static const struct context_hooks __ctx_hooks_##id __used        \
 		__section(".context_hooks") __aligned(8) = { #id, __VA_ARGS__ }
 int context_run_fork_hooks(struct context *parent, struct context *child);
 void context_run_exit_hooks(struct context *c);
+int context_run_kill_hooks(struct context *c, int sig);
 
 /* switch.asm: saves callee-saved registers and rsp in *old_rsp, loads new. */
 void switch_to(uint64_t *old_rsp, uint64_t new_rsp);
@@ -111,6 +148,8 @@ void schedule(void);			/* run something else; cur must not be RUNNING */
 void yield(void);
 void sched_tick(void);			/* from the timer interrupt */
 bool sched_need_resched(void);
+void preempt_point(void);		/* between chunks of long work */
+#define PREEMPT_CHUNK	(64 * 1024)	/* bytes copied between such points */
 void sched_start(void) __noreturn;	/* the boot path becomes the idle loop */
 
 /* Sleeps until woken; returns -EINTR if the context was killed meanwhile. */
@@ -122,6 +161,5 @@ int sleep_until(uint64_t tick);		/* 0, or -EINTR */
 /* proc.c */
 void do_exit(int status) __noreturn;	/* status in waitpid encoding */
 void context_kill(struct context *c, int sig);
-int embryo_signal(struct context *c, int sig);	/* lab 4 */
 
 #endif

@@ -5,7 +5,7 @@
  */
 #include "kernel.h"
 #include "serial.h"
-#include "syscall.h"
+#include "syscall_table.h"
 #include "usercopy.h"
 
 static int64_t sys_write(uint64_t fd, uint64_t buf, uint64_t len)

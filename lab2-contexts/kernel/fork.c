@@ -11,31 +11,25 @@
 #include "kernel.h"
 #include "addrspace.h"
 #include "context.h"
-#include "syscall.h"
+#include "syscall_table.h"
 
 static int64_t sys_fork(void)
 {
 	/* BEGIN LAB2 SOLUTION: §8 sys_fork */
-	struct context *child = context_alloc(cur->name);
-	if (!child)
-		return -EAGAIN;
-	child->as = addrspace_create();
-	int err = child->as ? addrspace_copy(child->as, cur->as) : -ENOMEM;
+	struct context *child;
+	int err = context_new(cur, cur->name, &child);
+	if (err)
+		return err;
+	err = addrspace_copy(child->as, cur->as);
 	if (!err)
 		err = context_run_fork_hooks(cur, child);
 	if (err) {
-		context_run_exit_hooks(child);
-		addrspace_destroy(child->as);
-		context_free(child);
+		context_discard(child);
 		return err;
 	}
 	*child->tf = *cur->tf;
 	child->tf->rax = 0;
-	child->parent = cur;
-	child->sibling = cur->children;
-	cur->children = child;
-	context_prepare_first_switch(child);
-	sched_make_runnable(child);
+	context_start(cur, child);
 	return child->pid;
 	/* END LAB2 SOLUTION */
 	/* STARTER: return -ENOSYS; */

@@ -7,7 +7,7 @@
 #include "context.h"
 #include "mapper.h"
 #include "memlayout.h"
-#include "syscall.h"
+#include "syscall_table.h"
 #include <ochre/mman.h>
 
 /*
@@ -66,6 +66,9 @@ static int64_t sys_munmap(uint64_t addr, uint64_t len)
 {
 	if (!IS_ALIGNED(addr, PAGE_SIZE) || len == 0)
 		return -EINVAL;
+	/* Check before rounding: 2^64-1 would round up to 0. */
+	if (!user_range_ok(addr, len))
+		return -EINVAL;
 	len = ALIGN_UP(len, PAGE_SIZE);
 	if (!user_range_ok(addr, len))
 		return -EINVAL;
@@ -77,6 +80,8 @@ static int64_t sys_mprotect(uint64_t addr, uint64_t len, uint64_t prot)
 {
 	uint64_t pte_flags;
 	if (!IS_ALIGNED(addr, PAGE_SIZE) || prot_to_flags(prot, &pte_flags))
+		return -EINVAL;
+	if (!user_range_ok(addr, len))		/* before rounding, as above */
 		return -EINVAL;
 	len = ALIGN_UP(len, PAGE_SIZE);
 	if (!user_range_ok(addr, len))

@@ -7,7 +7,7 @@
 #include "context.h"
 #include "frame.h"
 #include "heap.h"
-#include "syscall.h"
+#include "syscall_table.h"
 #include "timer.h"
 #include "trap.h"
 #include "usercopy.h"
@@ -93,6 +93,8 @@ static int64_t sys_waitpid(uint64_t pid_arg, uint64_t status_ptr,
 			   uint64_t options)
 {
 	int pid = (int)pid_arg;
+	if ((int64_t)pid_arg != pid)	/* all 64 bits, sign-extended */
+		return -EINVAL;
 	if (options & ~(uint64_t)WNOHANG)
 		return -EINVAL;
 	if (pid == 0 || pid < -1)
@@ -127,13 +129,6 @@ static int64_t sys_waitpid(uint64_t pid_arg, uint64_t status_ptr,
 }
 SYSCALL(SYS_WAITPID, sys_waitpid);
 
-/* Lab 4 defines what a signal does to an embryo; before lab 4 there are
- * none (embryo_of is always NULL), so this default is never called. */
-__attribute__((weak)) int embryo_signal(struct context *c, int sig)
-{
-	return -ESRCH;
-}
-
 /* Is c an ancestor of (or the same as) d? */
 static bool is_ancestor(struct context *c, struct context *d)
 {
@@ -162,13 +157,15 @@ static int64_t sys_kill(uint64_t pid, uint64_t sig)
 {
 	if (sig != 0 && sig != SIGKILL && sig != SIGTERM)
 		return -EINVAL;
-	if ((int)pid <= 0)
+	if ((int64_t)pid <= 0 || (int64_t)pid > INT32_MAX)
 		return -EINVAL;
 	struct context *c = context_find((int)pid);
 	if (!c)
 		return -ESRCH;
-	if (c->embryo_of)	/* lab 4: a child being built, not yet started */
-		return c->embryo_of == cur ? embryo_signal(c, (int)sig) : -EPERM;
+	/* A later lab may own what kill means for c (lab 4: embryos). */
+	int r = context_run_kill_hooks(c, (int)sig);
+	if (r != KILL_DEFAULT)
+		return r;
 	if (!is_ancestor(cur, c) || c->pid == INIT_PID)
 		return -EPERM;
 	if (sig == 0)
@@ -177,41 +174,6 @@ static int64_t sys_kill(uint64_t pid, uint64_t sig)
 	return 0;
 }
 SYSCALL(SYS_KILL, sys_kill);
-
-/*
- * The last stop before user mode (called by trap() and the syscall path):
- * die if killed; give up the CPU if the time slice is over.
- */
-void trap_return_to_user(struct trapframe *tf)
-{
-	if (cur->killed)
-		do_exit(W_SIGNALED(cur->killed));
-	if (sched_need_resched())
-		yield();
-	if (cur->killed)
-		do_exit(W_SIGNALED(cur->killed));
-}
-
-static const char *signal_name(int sig)
-{
-	switch (sig) {
-	case SIGILL: return "SIGILL";
-	case SIGTRAP: return "SIGTRAP";
-	case SIGFPE: return "SIGFPE";
-	case SIGKILL: return "SIGKILL";
-	case SIGSEGV: return "SIGSEGV";
-	case SIGTERM: return "SIGTERM";
-	default: return "signal";
-	}
-}
-
-/* A user program faulted: it dies, the kernel carries on. */
-void user_exception(struct trapframe *tf, int sig, const char *why)
-{
-	printk("ochre: pid %d (%s) killed by %s: %s at rip %#lx\n", cur->pid,
-	       cur->name, signal_name(sig), why, tf->rip);
-	do_exit(W_SIGNALED(sig));
-}
 
 static int64_t sys_getpid(void)
 {

@@ -112,6 +112,22 @@ bool sched_need_resched(void)
 	return need_resched;
 }
 
+/*
+ * Given: a point in a long system call (a huge copy) where the CPU may
+ * change hands. The kernel runs with interrupts off, so a timer tick that
+ * came during the work is taken here; if the time slice is over, another
+ * context runs first. One system call thus holds the CPU for at most
+ * about a slice plus one chunk of work.
+ */
+void preempt_point(void)
+{
+	sti();
+	__asm__ volatile("nop");	/* sti takes effect after one instruction */
+	cli();
+	if (need_resched && cur != &idle)
+		yield();
+}
+
 /* BEGIN LAB2 SOLUTION: §4.4 sleeping and waking */
 static void waitq_remove(struct context *c)
 {

@@ -2,7 +2,7 @@
 #include "kernel.h"
 #include "context.h"
 #include "gdt.h"
-#include "syscall.h"
+#include "syscall_table.h"
 #include "timer.h"
 #include "x86.h"
 

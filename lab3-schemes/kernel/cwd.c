@@ -8,15 +8,18 @@
 #include "file.h"
 #include "heap.h"
 #include "scheme.h"
-#include "syscall.h"
+#include "syscall_table.h"
 #include "usercopy.h"
 #include "path.h"
 
 #define DEFAULT_CWD	"initfs:/"
 
+/* Each context's cwd by context slot; NULL means DEFAULT_CWD. */
+static char *cwds[NCONTEXT];
+
 static const char *cwd_of(struct context *c)
 {
-	return c && c->cwd ? c->cwd : DEFAULT_CWD;
+	return c && cwds[context_slot(c)] ? cwds[context_slot(c)] : DEFAULT_CWD;
 }
 
 int path_resolve(const char *in, char *out, size_t size)
@@ -31,8 +34,8 @@ static int set_cwd(struct context *c, const char *canon)
 	if (!copy)
 		return -ENOMEM;
 	memcpy(copy, canon, n);
-	kfree(c->cwd);
-	c->cwd = copy;
+	kfree(cwds[context_slot(c)]);
+	cwds[context_slot(c)] = copy;
 	return 0;
 }
 
@@ -68,14 +71,19 @@ static int64_t sys_getcwd(uint64_t ubuf, uint64_t len)
 }
 SYSCALL(SYS_GETCWD, sys_getcwd);
 
-static int cwd_fork(struct context *parent, struct context *child)
+/* Every new context starts in its creator's directory (kernel fork and
+ * lab 4's embryos alike); out of memory fails the creation. */
+static int cwd_create(struct context *creator, struct context *c)
 {
-	return parent->cwd ? set_cwd(child, parent->cwd) : 0;
+	cwds[context_slot(c)] = NULL;
+	if (!creator || !cwds[context_slot(creator)])
+		return 0;
+	return set_cwd(c, cwds[context_slot(creator)]);
 }
 
 static void cwd_exit(struct context *c)
 {
-	kfree(c->cwd);
-	c->cwd = NULL;
+	kfree(cwds[context_slot(c)]);
+	cwds[context_slot(c)] = NULL;
 }
-CONTEXT_HOOKS(cwd, .fork = cwd_fork, .exit = cwd_exit);
+CONTEXT_HOOKS(cwd, .create = cwd_create, .exit = cwd_exit);

@@ -17,17 +17,13 @@
 #include "mapper.h"
 #include "memlayout.h"
 #include "scheme.h"
-#include "syscall.h"
+#include "syscall_table.h"
 #include "usercopy.h"
 #include "../../common/lib/elf.h"
 
 #define EXEC_FILE_MAX	(8UL << 20)	/* biggest program we load */
-#define EXEC_MEM_MAX	(64UL << 20)	/* most memory its segments may ask */
-#define ARG_BYTES_MAX	65536		/* argv + envp strings together */
-#define ARG_COUNT_MAX	1024
-#define AT_NULL		0
-#define AT_PAGESZ	6
-#define AT_ENTRY	9
+#include <ochre/auxv.h>
+#include <ochre/layout.h>	/* EXEC_MEM_MAX, ARG_BYTES_MAX, ARG_COUNT_MAX */
 
 /* argv or envp, copied into one kernel buffer: n strings, back to back. */
 struct strvec {
@@ -206,12 +202,12 @@ static int build_stack(struct addrspace *as, const struct strvec *argv,
 	/* STARTER: return -ENOSYS; */
 }
 
-static void set_name_from_path(const char *path)
+static void name_from_path(const char *path, char name[CONTEXT_NAME])
 {
 	const char *slash = strrchr(path, '/');
 	const char *colon = strrchr(path, ':');
 	const char *base = slash ? slash + 1 : colon ? colon + 1 : path;
-	context_set_name(cur, base);
+	strlcpy(name, base, CONTEXT_NAME);
 }
 
 static int64_t sys_execve(uint64_t upath, uint64_t uargv, uint64_t uenvp)
@@ -257,19 +253,9 @@ static int64_t sys_execve(uint64_t upath, uint64_t uargv, uint64_t uenvp)
 	}
 
 	/* The point of no return: from here on the old program is gone. */
-	struct addrspace *old = cur->as;
-	cur->as = as;
-	addrspace_switch(as);
-	addrspace_destroy(old);
-	fd_close_on_exec();
-	set_name_from_path(path);
-	*cur->tf = (struct trapframe){
-		.rip = img.entry,
-		.cs = SEL_UCODE,
-		.rflags = 0x202,
-		.rsp = rsp,
-		.ss = SEL_UDATA,
-	};
+	char name[CONTEXT_NAME];
+	name_from_path(path, name);
+	context_exec(as, name, img.entry, rsp);
 	return 0;
 	/* END LAB3 SOLUTION */
 	/* STARTER: kfree(argv.buf); kfree(envp.buf); return -ENOSYS; */

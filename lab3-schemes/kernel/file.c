@@ -53,19 +53,33 @@ void file_put(struct file *f)
 	kfree(f);
 }
 
+/* Each context's table, by context slot (lab 2 keeps no lab 3 state). */
+static struct filetable *tables[NCONTEXT];
+
+struct filetable *files_of(struct context *c)
+{
+	return tables[context_slot(c)];
+}
+
+/* c's table, made empty if it has none yet; NULL if out of memory. */
+struct filetable *files_ensure(struct context *c)
+{
+	struct filetable **t = &tables[context_slot(c)];
+	if (!*t)
+		*t = kzalloc(sizeof(**t));
+	return *t;
+}
+
 static struct filetable *table(void)
 {
-	return cur->files;
+	return files_of(cur);
 }
 
 int fd_install(struct file *f, int fdflags)
 {
-	struct filetable *t = table();
-	if (!t) {		/* the first process starts with no table */
-		t = cur->files = kzalloc(sizeof(*t));
-		if (!t)
-			return -ENOMEM;
-	}
+	struct filetable *t = files_ensure(cur);
+	if (!t)
+		return -ENOMEM;
 	for (int fd = 0; fd < OCHRE_OPEN_MAX; fd++) {
 		if (!t->files[fd]) {
 			t->files[fd] = f;
@@ -76,14 +90,14 @@ int fd_install(struct file *f, int fdflags)
 	return -EMFILE;
 }
 
-struct file *fd_get(int fd)
+struct file *fd_get(int64_t fd)
 {
 	if (fd < 0 || fd >= OCHRE_OPEN_MAX || !table())
 		return NULL;
 	return table()->files[fd];
 }
 
-int fd_close(int fd)
+int fd_close(int64_t fd)
 {
 	struct file *f = fd_get(fd);
 	if (!f)
@@ -94,7 +108,8 @@ int fd_close(int fd)
 	return 0;
 }
 
-void fd_close_on_exec(void)
+/* exec: close the FD_CLOEXEC fds of cur (c is cur). */
+static void files_exec(struct context *c)
 {
 	if (!table())
 		return;
@@ -103,27 +118,36 @@ void fd_close_on_exec(void)
 			fd_close(fd);
 }
 
-/* fork: the child shares every open file; exit: close them all. */
+/* A new context starts with no table (a slot's old one is gone). */
+static int files_create(struct context *creator, struct context *c)
+{
+	tables[context_slot(c)] = NULL;
+	return 0;
+}
+
+/* kernel fork: the child shares every open file; exit: close them all. */
 static int files_fork(struct context *parent, struct context *child)
 {
-	struct filetable *t = kzalloc(sizeof(*t));
+	struct filetable *t = files_ensure(child);
 	if (!t)
 		return -ENOMEM;
-	if (parent->files) {
-		*t = *parent->files;
+	if (files_of(parent)) {
+		*t = *files_of(parent);
 		for (int fd = 0; fd < OCHRE_OPEN_MAX; fd++)
 			if (t->files[fd])
 				file_get(t->files[fd]);
 	}
-	child->files = t;
 	return 0;
 }
 
+/* The table leaves the slot before any file is closed: a close that
+ * reaches back here finds nothing to close twice. */
 static void files_exit(struct context *c)
 {
-	struct filetable *t = c->files;
+	struct filetable *t = files_of(c);
 	if (!t)
 		return;
+	tables[context_slot(c)] = NULL;
 	for (int fd = 0; fd < OCHRE_OPEN_MAX; fd++) {
 		if (t->files[fd]) {
 			struct file *f = t->files[fd];
@@ -131,7 +155,7 @@ static void files_exit(struct context *c)
 			file_put(f);
 		}
 	}
-	c->files = NULL;
 	kfree(t);
 }
-CONTEXT_HOOKS(files, .fork = files_fork, .exit = files_exit);
+CONTEXT_HOOKS(files, .create = files_create, .fork = files_fork,
+	      .exec = files_exec, .exit = files_exit);

@@ -53,11 +53,15 @@ struct file *file_alloc(void);
 void file_get(struct file *f);
 void file_put(struct file *f);		/* closes it in its scheme at 0 */
 
-/* The calling process's file descriptors. */
+/* A context's table (NULL: none yet); files_ensure makes an empty one. */
+struct filetable *files_of(struct context *c);
+struct filetable *files_ensure(struct context *c);
+
+/* The calling process's file descriptors. fd arguments are the full
+ * 64-bit system call argument: high bits make it no fd. */
 int fd_install(struct file *f, int fdflags);	/* lowest free fd, or -EMFILE */
-struct file *fd_get(int fd);			/* NULL if not open */
-int fd_close(int fd);
-void fd_close_on_exec(void);
+struct file *fd_get(int64_t fd);		/* NULL if not open */
+int fd_close(int64_t fd);
 
 /* Opens a canonical or relative path from the kernel (execve, bootstrap). */
 int kernel_open(const char *path, int flags, struct file **out);

@@ -12,7 +12,7 @@
 #include "file.h"
 #include "heap.h"
 #include "scheme.h"
-#include "syscall.h"
+#include "syscall_table.h"
 #include "usercopy.h"
 
 #define PIPE_SIZE	4096

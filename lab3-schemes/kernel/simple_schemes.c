@@ -3,6 +3,8 @@
  * Small enough to show what a scheme is before the bigger ones.
  */
 #include "kernel.h"
+#include "context.h"
+#include "memlayout.h"
 #include "scheme.h"
 
 
@@ -26,10 +28,14 @@ static int64_t sink_write(struct file *f, struct iobuf *b, uint64_t off)
 	return (int64_t)b->len;
 }
 
+/* A read of any length: zeros a page at a time, and a chance for others
+ * to run every PREEMPT_CHUNK bytes. */
 static int64_t zero_read(struct file *f, struct iobuf *b, uint64_t off)
 {
-	static const uint8_t zeros[512];
+	static const uint8_t zeros[PAGE_SIZE];
 	for (size_t done = 0; done < b->len;) {
+		if (done && done % PREEMPT_CHUNK == 0)
+			preempt_point();
 		size_t n = MIN(b->len - done, sizeof(zeros));
 		int err = iobuf_put(b, done, zeros, n);
 		if (err)

@@ -7,7 +7,7 @@
 #include "context.h"
 #include "file.h"
 #include "scheme.h"
-#include "syscall.h"
+#include "syscall_table.h"
 #include "usercopy.h"
 #include <ochre/errno.h>
 #include "path.h"
@@ -104,7 +104,7 @@ SYSCALL(SYS_OPEN, sys_open);
 
 static int64_t sys_close(uint64_t fd)
 {
-	return fd_close((int)fd);
+	return fd_close((int64_t)fd);
 }
 SYSCALL(SYS_CLOSE, sys_close);
 
@@ -121,7 +121,7 @@ int64_t kernel_read(struct file *f, void *buf, size_t len)
 
 static int64_t do_io(uint64_t fd, uint64_t ubuf, uint64_t len, bool write)
 {
-	struct file *f = fd_get((int)fd);
+	struct file *f = fd_get((int64_t)fd);
 	if (!f)
 		return -EBADF;
 	int mode = f->flags & O_ACCMODE;
@@ -166,7 +166,7 @@ SYSCALL(SYS_WRITE, sys_write);
 
 static int64_t sys_lseek(uint64_t fd, uint64_t off, uint64_t whence)
 {
-	struct file *f = fd_get((int)fd);
+	struct file *f = fd_get((int64_t)fd);
 	if (!f)
 		return -EBADF;
 	if (whence > SEEK_END)
@@ -194,7 +194,7 @@ int64_t seek_in(struct file *f, int64_t off, int whence, uint64_t size)
 
 static int64_t sys_fstat(uint64_t fd, uint64_t ust)
 {
-	struct file *f = fd_get((int)fd);
+	struct file *f = fd_get((int64_t)fd);
 	struct ochre_stat st = { 0 };
 	if (!f)
 		return -EBADF;
@@ -211,7 +211,7 @@ SYSCALL(SYS_FSTAT, sys_fstat);
 
 static int64_t sys_fpath(uint64_t fd, uint64_t ubuf, uint64_t len)
 {
-	struct file *f = fd_get((int)fd);
+	struct file *f = fd_get((int64_t)fd);
 	if (!f)
 		return -EBADF;
 	size_t n = strlen(f->path);
@@ -225,7 +225,7 @@ SYSCALL(SYS_FPATH, sys_fpath);
 static int64_t sys_dup(uint64_t fd)
 {
 	/* BEGIN LAB3 SOLUTION: §3 dup */
-	struct file *f = fd_get((int)fd);
+	struct file *f = fd_get((int64_t)fd);
 	if (!f)
 		return -EBADF;
 	file_get(f);
@@ -241,7 +241,7 @@ SYSCALL(SYS_DUP, sys_dup);
 static int64_t sys_dup2(uint64_t oldfd, uint64_t newfd)
 {
 	/* BEGIN LAB3 SOLUTION: §3 dup2 */
-	struct file *f = fd_get((int)oldfd);
+	struct file *f = fd_get((int64_t)oldfd);
 	if (!f)
 		return -EBADF;
 	if (newfd >= OCHRE_OPEN_MAX)
@@ -249,10 +249,10 @@ static int64_t sys_dup2(uint64_t oldfd, uint64_t newfd)
 	if (oldfd == newfd)
 		return (int64_t)newfd;
 	file_get(f);
-	if (fd_get((int)newfd))
-		fd_close((int)newfd);
-	cur->files->files[newfd] = f;
-	cur->files->fdflags[newfd] = 0;
+	if (fd_get((int64_t)newfd))
+		fd_close((int64_t)newfd);
+	files_of(cur)->files[newfd] = f;
+	files_of(cur)->fdflags[newfd] = 0;
 	return (int64_t)newfd;
 	/* END LAB3 SOLUTION */
 	/* STARTER: return -ENOSYS; */
@@ -261,7 +261,7 @@ SYSCALL(SYS_DUP2, sys_dup2);
 
 static int64_t sys_getdents(uint64_t fd, uint64_t ubuf, uint64_t len)
 {
-	struct file *f = fd_get((int)fd);
+	struct file *f = fd_get((int64_t)fd);
 	if (!f)
 		return -EBADF;
 	if (len > IO_MAX)
@@ -325,7 +325,7 @@ SYSCALL(SYS_RMDIR, sys_rmdir);
 
 static int64_t sys_fsync(uint64_t fd)
 {
-	struct file *f = fd_get((int)fd);
+	struct file *f = fd_get((int64_t)fd);
 	if (!f)
 		return -EBADF;
 	if (f->scheme->dead)
@@ -336,7 +336,7 @@ SYSCALL(SYS_FSYNC, sys_fsync);
 
 static int64_t sys_ftruncate(uint64_t fd, uint64_t len)
 {
-	struct file *f = fd_get((int)fd);
+	struct file *f = fd_get((int64_t)fd);
 	if (!f)
 		return -EBADF;
 	if ((f->flags & O_ACCMODE) == O_RDONLY)
@@ -354,7 +354,7 @@ SYSCALL(SYS_FTRUNCATE, sys_ftruncate);
 static int64_t sys_call(uint64_t fd, uint64_t uargs)
 {
 	uint64_t args[6];
-	struct file *f = fd_get((int)fd);
+	struct file *f = fd_get((int64_t)fd);
 	if (!f)
 		return -EBADF;
 	if (copyin(args, uargs, sizeof(args)) != 0)

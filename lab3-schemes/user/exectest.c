@@ -7,6 +7,7 @@
  */
 #include "utest.h"
 #include <fcntl.h>
+#include <ochre/auxv.h>
 #include <ochre/elf.h>
 #include <ochre_scheme.h>
 #include <signal.h>
@@ -15,9 +16,6 @@
 #include <unistd.h>
 
 #define SELF	"initfs:/bin/exectest"
-#define AT_NULL		0
-#define AT_PAGESZ	6
-#define AT_ENTRY	9
 
 extern char _start[];		/* crt0: the entry point */
 static int data_marker = 42;	/* an exec'd image starts from the file */

@@ -28,68 +28,108 @@
 #include "memlayout.h"
 #include "scheme.h"
 #include "usercopy.h"
+#include "x86.h"
 #include <ochre/mman.h>
 #include <ochre/signal.h>
 #include <ochre/proc.h>
 
-enum pf_kind { PF_NEW, PF_NEW_AS, PF_EXEC, PF_AS, PF_FT, PF_REGS, PF_START };
+enum procfile_kind { PROC_NEW, PROC_NEW_AS, PROC_EXEC, PROC_AS, PROC_FT, PROC_REGS, PROC_START };
 
 struct procfile {
-	enum pf_kind kind;
-	int pid;			/* PF_NEW and proc:/<pid>/... */
-	struct addrspace *as;		/* PF_NEW_AS, until exec takes it */
+	enum procfile_kind kind;
+	int pid;			/* PROC_NEW and proc:/<pid>/... */
+	uint64_t serial;		/* that context's serial: a pid reused
+					   later is another context */
+	struct addrspace *as;		/* PROC_NEW_AS, until exec takes it */
 };
 
 /* ---- embryos ---- */
 
+/*
+ * Who created each embryo, by context slot: the creator's serial, or 0
+ * for a context that is not an embryo. The serial, unlike a pointer or a
+ * slot, is never reused, so a process that later occupies the creator's
+ * slot has no claim on the embryo. (Lab 2's struct context knows nothing
+ * of embryos; this table and the hooks below are all there is.)
+ */
+static uint64_t creator_of[NCONTEXT];
+
+static bool is_embryo(struct context *c)
+{
+	return creator_of[context_slot(c)] != 0;
+}
+
+static bool embryo_of(struct context *c, struct context *creator)
+{
+	return creator_of[context_slot(c)] == creator->serial;
+}
+
 static struct context *embryo_create(void)
 {
-	struct context *c = context_alloc(cur->name);
-	if (!c)
+	struct context *c;
+	if (context_new(cur, cur->name, &c) != 0)
 		return NULL;
-	c->as = addrspace_create();
-	if (!c->as) {
-		context_free(c);
-		return NULL;
-	}
-	if (cur->cwd) {		/* lab 3's kernel cwd travels with the child */
-		c->cwd = kmalloc(strlen(cur->cwd) + 1);
-		if (c->cwd)
-			memcpy(c->cwd, cur->cwd, strlen(cur->cwd) + 1);
-	}
-	c->embryo_of = cur;
+	creator_of[context_slot(c)] = cur->serial;
 	return c;
 }
 
+/* context_discard marks c dying before any hook runs: a second call is a
+ * kernel panic, never a double free. */
 static void embryo_destroy(struct context *c)
 {
-	context_run_exit_hooks(c);
-	addrspace_destroy(c->as);
-	c->as = NULL;
-	context_free(c);
+	creator_of[context_slot(c)] = 0;
+	context_discard(c);
 }
 
 /*
- * kill() on an embryo by its creator: SIGKILL destroys it at once (its
- * handles then find it gone: ESRCH); other signals are discarded, since
- * it has no code running to notice them.
+ * An embryo belongs to the process that created it and dies with it,
+ * whatever became of its handle. Embryos never run, so they create none:
+ * this never goes deeper than one level.
  */
-int embryo_signal(struct context *c, int sig)
+static void embryos_exit(struct context *c)
 {
+	for (int i = 0; i < NCONTEXT; i++) {
+		struct context *e = context_at(i);
+		if (e && e != c && e->state != CTX_ZOMBIE && embryo_of(e, c))
+			embryo_destroy(e);
+	}
+	creator_of[context_slot(c)] = 0;
+}
+
+static int embryos_create(struct context *creator, struct context *c)
+{
+	creator_of[context_slot(c)] = 0;
+	return 0;
+}
+
+/*
+ * kill() on an embryo: only its creator may; SIGKILL destroys it at once
+ * (its handles then find it gone: ESRCH); other signals are discarded,
+ * since it has no code running to notice them.
+ */
+static int embryos_kill(struct context *c, int sig)
+{
+	if (!is_embryo(c))
+		return KILL_DEFAULT;
+	if (!embryo_of(c, cur))
+		return -EPERM;
 	if (sig == SIGKILL)
 		embryo_destroy(c);
 	return 0;
 }
+CONTEXT_HOOKS(embryos, .create = embryos_create, .exit = embryos_exit,
+	      .kill = embryos_kill);
 
-/* The embryo pid names, if the caller may still build it. */
-static int embryo_lookup(int pid, struct context **out)
+/* The embryo pid names (and serial, if not 0), if the caller may still
+ * build it. */
+static int embryo_lookup(int pid, uint64_t serial, struct context **out)
 {
 	struct context *c = context_find(pid);
-	if (!c || c->state == CTX_ZOMBIE)
+	if (!c || c->state == CTX_ZOMBIE || (serial && c->serial != serial))
 		return -ESRCH;
-	if (c->parent == cur && !c->embryo_of)
+	if (c->parent == cur && !is_embryo(c))
 		return -EBUSY;		/* ours, but already started */
-	if (c->embryo_of != cur)
+	if (!embryo_of(c, cur))
 		return -EPERM;
 	*out = c;
 	return 0;
@@ -146,6 +186,8 @@ static int as_write_bytes(struct addrspace *as, uintptr_t va, uintptr_t ubuf,
 {
 	uint8_t chunk[512];
 	for (size_t done = 0; done < len;) {
+		if (done && done % PREEMPT_CHUNK == 0)
+			preempt_point();
 		size_t n = MIN(len - done, sizeof(chunk));
 		if (copyin(chunk, ubuf + done, n) != 0)
 			return -EFAULT;
@@ -156,7 +198,7 @@ static int as_write_bytes(struct addrspace *as, uintptr_t va, uintptr_t ubuf,
 	return 0;
 }
 
-static int64_t as_op(struct addrspace *as, struct iobuf *b)
+static int64_t as_request(struct addrspace *as, struct iobuf *b)
 {
 	struct as_op op;
 	uint64_t flags = 0;
@@ -203,7 +245,20 @@ static int64_t as_op(struct addrspace *as, struct iobuf *b)
 
 /* ---- files, registers, start ---- */
 
-static int64_t ft_op(struct context *child, struct iobuf *b)
+static struct scheme thisproc_scheme, proc_scheme;
+
+/*
+ * A thisproc:/proc: handle never leaves the process that opened it,
+ * whatever its FD_CLOFORK (dup clears that flag): embryos are owned by
+ * their creator, not by whoever holds a handle, and an embryo holding
+ * handles to embryos would make destroying one a chain.
+ */
+static bool stays_home(struct file *f)
+{
+	return f->scheme == &thisproc_scheme || f->scheme == &proc_scheme;
+}
+
+static int64_t ft_request(struct context *child, struct iobuf *b)
 {
 	struct ft_op op;
 	if (b->len != sizeof(op))
@@ -213,20 +268,20 @@ static int64_t ft_op(struct context *child, struct iobuf *b)
 	if (op.op != FT_INHERIT || op.reserved)
 		return -EINVAL;
 	/* BEGIN LAB4 SOLUTION: §3.2 FT_INHERIT */
-	struct filetable *mine = cur->files;
+	struct filetable *mine = files_of(cur), *theirs;
 	if (!mine)
 		return sizeof(op);
-	if (!child->files && !(child->files = kzalloc(sizeof(*child->files))))
+	if (!(theirs = files_ensure(child)))
 		return -ENOMEM;
 	for (int fd = 0; fd < OCHRE_OPEN_MAX; fd++) {
 		struct file *f = mine->files[fd];
-		if (!f || (mine->fdflags[fd] & FD_CLOFORK))
+		if (!f || (mine->fdflags[fd] & FD_CLOFORK) || stays_home(f))
 			continue;
-		if (child->files->files[fd])
+		if (theirs->files[fd])
 			return -EEXIST;
 		file_get(f);
-		child->files->files[fd] = f;
-		child->files->fdflags[fd] = mine->fdflags[fd];
+		theirs->files[fd] = f;
+		theirs->fdflags[fd] = mine->fdflags[fd];
 	}
 	return sizeof(op);
 	/* END LAB4 SOLUTION */
@@ -256,7 +311,7 @@ static int regs_to_tf(const struct proc_regs *r, struct trapframe *tf)
 	tf->rdx = r->rdx, tf->rsi = r->rsi, tf->rdi = r->rdi;
 	tf->rip = r->rip;
 	tf->rsp = r->rsp;
-	tf->rflags = (r->rflags & USER_RFLAGS) | 0x202;
+	tf->rflags = (r->rflags & USER_RFLAGS) | RFLAGS_USER_INIT;
 	tf->cs = SEL_UCODE;
 	tf->ss = SEL_UDATA;
 	return 0;
@@ -284,20 +339,14 @@ static int64_t start(struct context *c)
 	/* BEGIN LAB4 SOLUTION: §3.3 start */
 	if (!executable(c->as, c->tf->rip) || !stack_ok(c->as, c->tf->rsp))
 		return -EINVAL;
-	c->embryo_of = NULL;
-	c->parent = cur;
-	c->sibling = cur->children;
-	cur->children = c;
-	context_prepare_first_switch(c);
-	sched_make_runnable(c);
+	creator_of[context_slot(c)] = 0;	/* a child now, not an embryo */
+	context_start(cur, c);
 	return 1;
 	/* END LAB4 SOLUTION */
 	/* STARTER: return -ENOSYS; */
 }
 
 /* ---- exec ---- */
-
-static struct scheme thisproc_scheme, proc_scheme;
 
 static int64_t exec_commit(struct iobuf *b)
 {
@@ -309,9 +358,9 @@ static int64_t exec_commit(struct iobuf *b)
 	if (px.flags)
 		return -EINVAL;
 	px.name[sizeof(px.name) - 1] = '\0';
-	struct file *asf = fd_get((int)px.as_fd);
+	struct file *asf = fd_get(px.as_fd);	/* all 64 bits */
 	struct procfile *pf = asf ? asf->priv : NULL;
-	if (!asf || asf->scheme != &thisproc_scheme || pf->kind != PF_NEW_AS)
+	if (!asf || asf->scheme != &thisproc_scheme || pf->kind != PROC_NEW_AS)
 		return -EBADF;
 	if (!pf->as)
 		return -EINVAL;		/* already installed by an earlier exec */
@@ -323,21 +372,9 @@ static int64_t exec_commit(struct iobuf *b)
 		return -EINVAL;
 
 	/* The point of no return. */
-	struct addrspace *old = cur->as;
-	cur->as = pf->as;
+	struct addrspace *as = pf->as;
 	pf->as = NULL;
-	addrspace_switch(cur->as);
-	addrspace_destroy(old);
-	fd_close_on_exec();
-	if (px.name[0])
-		context_set_name(cur, px.name);
-	*cur->tf = (struct trapframe){
-		.rip = px.rip,
-		.cs = SEL_UCODE,
-		.rflags = 0x202,
-		.rsp = px.rsp,
-		.ss = SEL_UDATA,
-	};
+	context_exec(as, px.name, px.rip, px.rsp);
 	return sizeof(px);
 	/* END LAB4 SOLUTION */
 	/* STARTER: return -ENOSYS; */
@@ -369,33 +406,35 @@ static int pf_open(struct scheme *s, const char *path, int flags, int mode,
 	if (s == &thisproc_scheme) {
 		if (strcmp(path, "/new") == 0) {
 			struct context *c = embryo_create();
-			pf->kind = PF_NEW;
+			pf->kind = PROC_NEW;
 			pf->pid = c ? c->pid : 0;
+			pf->serial = c ? c->serial : 0;
 			err = c ? 0 : -EAGAIN;
 		} else if (strcmp(path, "/new-addrspace") == 0) {
-			pf->kind = PF_NEW_AS;
+			pf->kind = PROC_NEW_AS;
 			pf->as = addrspace_create();
 			err = pf->as ? 0 : -ENOMEM;
 		} else if (strcmp(path, "/exec") == 0) {
-			pf->kind = PF_EXEC;
+			pf->kind = PROC_EXEC;
 		} else {
 			err = -ENOENT;
 		}
 	} else {
 		static const char *const names[] = { "addrspace", "filetable",
 						     "regs", "start" };
-		static const enum pf_kind kinds[] = { PF_AS, PF_FT, PF_REGS,
-						      PF_START };
+		static const enum procfile_kind kinds[] = { PROC_AS, PROC_FT, PROC_REGS,
+						      PROC_START };
 		const char *rest = "";
 		int pid = path[0] == '/' ? parse_pid(path + 1, &rest) : -ENOENT;
 		err = pid < 0 ? pid : -ENOENT;
 		for (size_t i = 0; pid > 0 && *rest == '/' && i < 4; i++) {
 			if (strcmp(rest + 1, names[i]) != 0)
 				continue;
-			struct context *c;
-			err = embryo_lookup(pid, &c);
+			struct context *c = NULL;
+			err = embryo_lookup(pid, 0, &c);
 			pf->kind = kinds[i];
 			pf->pid = pid;
+			pf->serial = c ? c->serial : 0;
 		}
 	}
 	if (err) {
@@ -410,15 +449,15 @@ static int64_t pf_read(struct file *f, struct iobuf *b, uint64_t off)
 {
 	struct procfile *pf = f->priv;
 	struct context *c;
-	if (pf->kind == PF_NEW) {
+	if (pf->kind == PROC_NEW) {
 		uint64_t pid = (uint64_t)pf->pid;
 		if (b->len < sizeof(pid))
 			return -EINVAL;
 		return iobuf_put(b, 0, &pid, sizeof(pid)) ?: (int64_t)sizeof(pid);
 	}
-	if (pf->kind != PF_REGS)
+	if (pf->kind != PROC_REGS)
 		return -EBADF;
-	int err = embryo_lookup(pf->pid, &c);
+	int err = embryo_lookup(pf->pid, pf->serial, &c);
 	if (err)
 		return err;
 	struct proc_regs r;
@@ -433,15 +472,15 @@ static int64_t pf_write(struct file *f, struct iobuf *b, uint64_t off)
 	struct procfile *pf = f->priv;
 	struct context *c = NULL;
 	switch (pf->kind) {
-	case PF_NEW_AS:
-		return pf->as ? as_op(pf->as, b) : -EINVAL;
-	case PF_EXEC:
+	case PROC_NEW_AS:
+		return pf->as ? as_request(pf->as, b) : -EINVAL;
+	case PROC_EXEC:
 		return exec_commit(b);
-	case PF_AS:
-	case PF_FT:
-	case PF_REGS:
-	case PF_START: {
-		int err = embryo_lookup(pf->pid, &c);
+	case PROC_AS:
+	case PROC_FT:
+	case PROC_REGS:
+	case PROC_START: {
+		int err = embryo_lookup(pf->pid, pf->serial, &c);
 		if (err)
 			return err;
 		break;
@@ -449,11 +488,11 @@ static int64_t pf_write(struct file *f, struct iobuf *b, uint64_t off)
 	default:
 		return -EBADF;
 	}
-	if (pf->kind == PF_AS)
-		return as_op(c->as, b);
-	if (pf->kind == PF_FT)
-		return ft_op(c, b);
-	if (pf->kind == PF_START)
+	if (pf->kind == PROC_AS)
+		return as_request(c->as, b);
+	if (pf->kind == PROC_FT)
+		return ft_request(c, b);
+	if (pf->kind == PROC_START)
 		return b->len ? start(c) : -EINVAL;
 	struct proc_regs r;
 	if (b->len != sizeof(r))
@@ -466,12 +505,14 @@ static int64_t pf_write(struct file *f, struct iobuf *b, uint64_t off)
 static void pf_close(struct file *f)
 {
 	struct procfile *pf = f->priv;
-	if (pf->kind == PF_NEW) {
-		/* An embryo dies with the handle that made it. */
+	if (pf->kind == PROC_NEW) {
+		/* An embryo dies with the handle that made it (the handle
+		 * never left its creator: stays_home). */
 		struct context *c = context_find(pf->pid);
-		if (c && c->embryo_of)
+		if (c && c->serial == pf->serial && c->state != CTX_ZOMBIE &&
+		    is_embryo(c))
 			embryo_destroy(c);
-	} else if (pf->kind == PF_NEW_AS && pf->as) {
+	} else if (pf->kind == PROC_NEW_AS && pf->as) {
 		addrspace_destroy(pf->as);
 	}
 	kfree(pf);

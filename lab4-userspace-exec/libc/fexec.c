@@ -18,23 +18,15 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <ochre/auxv.h>
+#include <ochre/layout.h>
 #include <ochre/proc.h>
 #include "../../common/lib/elf.h"
 
 
 #define HANDLE_FLAGS	(O_CLOEXEC | O_CLOFORK)
 #define PAGE_SIZE	4096UL
-#define USER_MIN	0x1000UL		/* page 0 stays unmapped */
-#define MMAP_BASE	0x0000100000000000UL	/* programs live below */
-#define EXEC_MEM_MAX	(64UL << 20)		/* most memory segments may ask */
-#define USER_STACK_TOP	0x00007fffff000000UL
-#define USER_STACK_PAGES 8
-#define ARG_BYTES_MAX	65536			/* argv + envp strings together */
-#define ARG_COUNT_MAX	1024			/* strings in argv, and in envp */
 #define CHUNK		65536			/* bytes per read + AS_WRITE */
-#define AT_NULL		0
-#define AT_PAGESZ	6
-#define AT_ENTRY	9
 
 #define ALIGN_DOWN(x, a)	((x) & ~((a) - 1))
 #define ALIGN_UP(x, a)		ALIGN_DOWN((x) + (a) - 1, a)
