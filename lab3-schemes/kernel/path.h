@@ -9,7 +9,7 @@
  *   "ramfs:/a/../../b"                 -> "ramfs:/b"   (.. stops at the root)
  *
  * The kernel does this in lab 3 (this file); lab 5 retires it when libc
- * takes over (the seed's "userspace path canonicalization").
+ * takes over (Redox's 2022 design: "userspace path canonicalization").
  */
 #ifndef OCHRE_PATH_H
 #define OCHRE_PATH_H
