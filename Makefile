@@ -19,8 +19,8 @@ PYTHON = $(shell common/mk/find-python)
 # Labs with a kernel of their own, in order; the last is the most complete.
 LABS := $(patsubst %/Makefile,%,$(sort $(wildcard lab[1-6]-*/Makefile)))
 LATEST := $(lastword $(LABS))
-# Labs that have grader tests.
-GRADED := $(foreach l,$(LABS),$(if $(wildcard grader/test_lab$(shell echo $(l) | sed 's/lab\([0-9]\).*/\1/').py),$(l)))
+# Labs that have grader tests (grader/test_labN.py or test_labN_*.py).
+GRADED := $(foreach l,$(LABS),$(if $(wildcard $(foreach f,.py _*.py,grader/test_lab$(shell echo $(l) | sed 's/lab\([0-9]\).*/\1/')$(f))),$(l)))
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 
 .PHONY: all run test grade grade-all host-test handout handout-check deps \

@@ -182,7 +182,11 @@ $(B)/uobj/%.asm.o: $(TOP)/%.asm
 	@echo "  NASM  $*.asm (user)"
 	$(Q)$(NASM) -f elf64 -g -F dwarf -MD $(@:.o=.d) -MP $< -o $@
 
-BOOTSTRAP_OBJ := $(patsubst $(TOP)/%,$(B)/uobj/%.o,$(BOOTSTRAP_SRC))
+# Files in a lab's user/bootstrap/ are linked into bootstrap only (lab 5's
+# initfs daemon: nothing could load it from a file before initfs is served).
+BOOTSTRAP_PARTS := $(filter-out $(RETIRED),\
+	$(foreach d,$(USERDIRS),$(wildcard $(d)/bootstrap/*.c)))
+BOOTSTRAP_OBJ := $(patsubst $(TOP)/%,$(B)/uobj/%.o,$(BOOTSTRAP_SRC) $(BOOTSTRAP_PARTS))
 ULDFLAGS := -nostdlib -z noexecstack -z max-page-size=4096 --no-warn-rwx-segments
 ULIBC := $(filter %crt0.asm.o,$(LIBC_OBJS)) --start-group \
 	$(filter-out %crt0.asm.o,$(LIBC_OBJS)) --end-group
@@ -242,12 +246,17 @@ $(B)/tools/mkinitfs: $(TOP)/common/tools/mkinitfs.c $(TOP)/common/lib/initfs.c \
 
 # The image is packed from a staging directory made afresh from the program
 # list (without debug information; gdb reads build/labN/prog/), so a program
-# removed from user/ is gone from the image too.
+# removed from user/ is gone from the image too. A lab may add fixtures
+# (labN-x/initfs/: lab 5's symlinks), copied as they are, symlinks included.
 PROG_FILES := $(addprefix $(B)/prog/,$(PROG_NAMES))
-$(B)/initfs.img: $(PROG_FILES) $(B)/programs.list $(B)/tools/mkinitfs
+INITFS_TREES := $(wildcard $(addsuffix /initfs,$(LABDIRS)))
+# (make follows symlinks when it compares times: the links are left out)
+INITFS_TREE_FILES := $(if $(INITFS_TREES),$(shell find $(INITFS_TREES) -not -type l))
+$(B)/initfs.img: $(PROG_FILES) $(B)/programs.list $(INITFS_TREE_FILES) $(B)/tools/mkinitfs
 	@echo "  INITFS $(words $(PROG_FILES)) programs"
 	$(Q)rm -rf $(B)/initfs && mkdir -p $(B)/initfs/bin
 	$(Q)$(foreach f,$(PROG_FILES),objcopy --strip-debug $(f) $(B)/initfs/bin/$(notdir $(f)) &&) true
+	$(Q)$(foreach t,$(INITFS_TREES),cp -a $(t)/. $(B)/initfs/ &&) true
 	$(Q)$(B)/tools/mkinitfs -o $@ $(B)/initfs
 
 MODULES += $(B)/initfs.img:initfs
@@ -318,9 +327,11 @@ gdb: $(B)/gdbinit
 
 # Benchmarks (labs with a user-space `bench` program): with -icount shift=0
 # the guest TSC counts instructions, so the figures are reproducible.
+# BENCH=prog runs another benchmark program (lab 5: canonbench).
+BENCH ?= bench
 bench: $(BOOT_DEPS)
-	@echo "Running init=bench on $(LABNAME) under -icount shift=0 ..."
-	$(Q)timeout 300 $(QEMU_SCRIPT) --icount shift=0,sleep=off --cmdline 'init=bench quiet' \
+	@echo "Running init=$(BENCH) on $(LABNAME) under -icount shift=0 ..."
+	$(Q)timeout 300 $(QEMU_SCRIPT) --icount shift=0,sleep=off --cmdline 'init=$(BENCH) quiet' \
 		> $(B)/bench.log 2>&1; grep '^bench' $(B)/bench.log || \
 		{ echo "no bench output; see $(B)/bench.log"; exit 1; }
 

@@ -5,6 +5,7 @@ Loaded by grader/conftest.py. See grader/README.md for the big picture.
 
 import os
 import re
+import shlex
 import shutil
 import time
 
@@ -182,10 +183,12 @@ class Ochre:
         self.machines = []
         self._base = _log_base(item)
 
-    def boot(self, cmdline="", timeout=DEFAULT_TIMEOUT):
+    def boot(self, cmdline="", timeout=DEFAULT_TIMEOUT, iso=None):
         """Start QEMU with this kernel command line; returns a Machine.
 
         timeout is the default limit for each expect()/wait_exit() on it.
+        iso boots another image instead of the lab's (tests that change a
+        boot module, e.g. lab 5's damaged initfs images).
         """
         g = self.grading
         n = len(self.machines) + 1
@@ -193,12 +196,16 @@ class Ochre:
         os.makedirs(g.log_dir, exist_ok=True)
         debug_log = base + ".qemu.log"
         argv = g.argv(cmdline, "cpu_reset", debug_log)
+        reproduce = g.reproduce(cmdline)
+        if iso:
+            argv = [a.replace(g.iso, iso) for a in argv]
+            reproduce = shlex.join(argv[len(tree.orphan_guard()):])
 
         def explain_reset(machine):
             return self._explain_reset(machine, cmdline, base, debug_log)
 
         m = Machine(argv, log_path=base + ".log", stderr_path=base + ".stderr",
-                    reproduce=g.reproduce(cmdline), default_timeout=timeout,
+                    reproduce=reproduce, default_timeout=timeout,
                     explain_reset=explain_reset, symbols=g.symbols)
         m.cmdline = cmdline
         m.debug_log = debug_log

@@ -82,6 +82,13 @@ struct copy_args {
 static int copy_page(uintptr_t va, pte_t pte, void *arg)
 {
 	struct copy_args *a = arg;
+	if (frame_is_borrowed(pte & PTE_ADDR_MASK)) {	/* shared, never copied */
+		int err = mapper_map(a->dst->root, va, pte & PTE_ADDR_MASK,
+				     pte & (PTE_U | PTE_NX), a->fl);
+		if (!err)
+			a->dst->pages++;
+		return err;
+	}
 	physaddr_t pa = frame_alloc();
 	if (!pa)
 		return -ENOMEM;
@@ -121,7 +128,8 @@ static void unmap_range(struct addrspace *as, uintptr_t lo, uintptr_t hi,
 		for (int i = 0; i < b.n; i++) {
 			physaddr_t pa;
 			if (mapper_unmap(as->root, b.va[i], &pa, fl) == 0) {
-				frame_free(pa);
+				if (!frame_is_borrowed(pa))
+					frame_free(pa);
 				as->pages--;
 			}
 		}
@@ -145,6 +153,8 @@ struct protect_args {
 static int protect_page(uintptr_t va, pte_t pte, void *arg)
 {
 	struct protect_args *a = arg;
+	if ((a->flags & PTE_W) && frame_is_borrowed(pte & PTE_ADDR_MASK))
+		return -EACCES;		/* borrowed frames stay read-only */
 	return mapper_protect(a->as->root, va, a->flags, a->fl);
 }
 

@@ -13,6 +13,7 @@
 #define OCHRE_ADDRSPACE_H
 
 #include "types.h"
+#include "frame.h"
 #include "memlayout.h"
 
 #include <ochre/layout.h>	/* USER_MIN, MMAP_BASE, USER_STACK_* */
@@ -22,6 +23,18 @@ struct addrspace {
 	uintptr_t mmap_next;	/* where the next mmap without a hint goes */
 	size_t pages;		/* user pages mapped */
 };
+
+/*
+ * A user page whose frame the allocator does not own (FRAME_USABLE clear:
+ * a boot module, lab 5's initfs) is *borrowed*: unmapping it never frees
+ * the frame, and copying an address space shares it instead of copying.
+ * Only read-only mappings of such frames are ever made.
+ */
+static inline bool frame_is_borrowed(physaddr_t pa)
+{
+	const struct frame *f = frame_info(pa);
+	return !f || !(f->flags & FRAME_USABLE);
+}
 
 struct addrspace *addrspace_create(void);
 void addrspace_destroy(struct addrspace *as);

@@ -15,7 +15,7 @@ int main(void)
 {
 	utest_begin("forkbomb");
 	struct ochre_meminfo before, after;
-	CHECK_EQ(meminfo(&before), 0);
+	CHECK_EQ(utest_meminfo(&before), 0);
 	int n = 0;
 	for (;;) {
 		CHECK(n < MAX_KIDS);
@@ -41,7 +41,7 @@ int main(void)
 		CHECK(waitpid(-1, &status, 0) > 0);
 		CHECK(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
 	}
-	CHECK_ERR(waitpid(-1, NULL, WNOHANG), ECHILD);
+	CHECK_ERR(utest_wait(NULL, WNOHANG), ECHILD);
 
 	/* Usable again: fork works, and memory came back. */
 	pid_t pid = fork();
@@ -50,7 +50,7 @@ int main(void)
 	int status;
 	CHECK_EQ(waitpid(pid, &status, 0), pid);
 	CHECK_EQ(WEXITSTATUS(status), 5);
-	CHECK_EQ(meminfo(&after), 0);
+	CHECK_EQ(utest_meminfo(&after), 0);
 	/* The kernel heap keeps pages it grew by for reuse; count them as free. */
 	unsigned long heap_growth = after.heap_pages - before.heap_pages;
 	printf("forkbomb: free frames %lu before, %lu after (+%lu kept by the "

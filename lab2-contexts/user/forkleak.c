@@ -33,10 +33,10 @@ int main(void)
 	struct ochre_meminfo before, after;
 	for (int i = 0; i < 5; i++)	/* warm up caches (kernel heap classes) */
 		round_trip(i & 1);
-	CHECK_EQ(meminfo(&before), 0);
+	CHECK_EQ(utest_meminfo(&before), 0);
 	for (int i = 0; i < 200; i++)
 		round_trip(i & 1);
-	CHECK_EQ(meminfo(&after), 0);
+	CHECK_EQ(utest_meminfo(&after), 0);
 	printf("forkleak: free frames %lu -> %lu, heap blocks %lu -> %lu, "
 	       "contexts %lu -> %lu\n", before.free_frames, after.free_frames,
 	       before.heap_live, after.heap_live, before.contexts, after.contexts);

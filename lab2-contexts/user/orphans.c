@@ -29,7 +29,7 @@ int main(void)
 	CHECK_EQ(waitpid(parent, &status, 0), parent);
 	CHECK_EQ(WEXITSTATUS(status), 7);
 	pid_t pid;
-	while ((pid = wait(&status)) > 0) {
+	while ((pid = utest_wait(&status, 0)) > 0) {
 		CHECK(WIFEXITED(status));
 		CHECK(WEXITSTATUS(status) != 99);
 		printf("orphans: reaped pid %d, status %d\n", pid,

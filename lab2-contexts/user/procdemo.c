@@ -20,14 +20,18 @@ static void child(int n)
 int main(void)
 {
 	printf("init: Ochre lab 2. Starting three children...\n");
+	pid_t kids[3];
 	for (int n = 0; n < 3; n++)
-		if (fork() == 0)
+		if ((kids[n] = fork()) == 0)
 			child(n);
-	int status;
-	pid_t pid;
-	while ((pid = wait(&status)) > 0)
-		printf("init: pid %d exited with status %d\n", pid,
-		       WEXITSTATUS(status));
+	/* Our own three by pid: from lab 5 on, init has another child (the
+	 * initfs daemon), which never exits. */
+	for (int n = 0; n < 3; n++) {
+		int status;
+		if (kids[n] > 0 && waitpid(kids[n], &status, 0) == kids[n])
+			printf("init: pid %d exited with status %d\n", kids[n],
+			       WEXITSTATUS(status));
+	}
 	printf("init: done. Run a test with e.g. "
 	       "make qemu CMDLINE='init=forktree'\n");
 	return 0;

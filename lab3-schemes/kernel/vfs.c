@@ -76,7 +76,7 @@ static int64_t sys_open(uint64_t upath, uint64_t flags, uint64_t mode)
 	char raw[OCHRE_PATH_MAX], canon[OCHRE_PATH_MAX];
 	const uint64_t known = O_ACCMODE | O_CREAT | O_EXCL | O_TRUNC |
 			       O_APPEND | O_NONBLOCK | O_DIRECTORY | O_CLOEXEC |
-			       O_CLOFORK;
+			       O_CLOFORK | O_NOFOLLOW | O_SYMLINK;
 	if ((flags & ~known) || (flags & O_ACCMODE) == O_ACCMODE)
 		return -EINVAL;
 	int n = copyinstr(raw, upath, sizeof(raw));

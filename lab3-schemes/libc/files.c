@@ -1,24 +1,12 @@
 /* Wrappers for the file system calls of lab 3 (write is in
- * common/libc/syscalls.c: it exists since lab 2). */
+ * common/libc/syscalls.c: it exists since lab 2). The calls that take a
+ * path are in pathcalls.c, which lab 5 replaces (libc canonicalizes). */
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <string.h>
 #include <syscall.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-int open(const char *path, int flags, ...)
-{
-	unsigned mode = 0;
-	if (flags & O_CREAT) {
-		va_list ap;
-		va_start(ap, flags);
-		mode = va_arg(ap, unsigned);
-		va_end(ap);
-	}
-	return (int)__syscall_ret(syscall3(SYS_OPEN, path, flags, mode));
-}
 
 int close(int fd)
 {
@@ -82,21 +70,6 @@ int dup2(int oldfd, int newfd)
 int pipe(int fds[2])
 {
 	return (int)__syscall_ret(syscall1(SYS_PIPE, fds));
-}
-
-int unlink(const char *path)
-{
-	return (int)__syscall_ret(syscall1(SYS_UNLINK, path));
-}
-
-int mkdir(const char *path, mode_t mode)
-{
-	return (int)__syscall_ret(syscall2(SYS_MKDIR, path, mode));
-}
-
-int rmdir(const char *path)
-{
-	return (int)__syscall_ret(syscall1(SYS_RMDIR, path));
 }
 
 int fsync(int fd)

@@ -58,10 +58,10 @@ int main(void)
 	struct ochre_meminfo before, after;
 	for (int i = 0; i < 20; i++)	/* warm up caches on both sides */
 		round_trip();
-	CHECK_EQ(meminfo(&before), 0);
+	CHECK_EQ(utest_meminfo(&before), 0);
 	for (int i = 0; i < ROUNDS; i++)
 		round_trip();
-	CHECK_EQ(meminfo(&after), 0);
+	CHECK_EQ(utest_meminfo(&after), 0);
 	printf("openleak: free frames %lu -> %lu, heap blocks %lu -> %lu\n",
 	       before.free_frames, after.free_frames, before.heap_live,
 	       after.heap_live);

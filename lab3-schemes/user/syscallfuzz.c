@@ -96,7 +96,7 @@ static void kill_all_others(void)
 	buf[n > 0 ? n : 0] = 0;
 	for (char *p = strchr(buf, '\n'); p && p[1]; p = strchr(p + 1, '\n')) {
 		int pid = atoi(p + 1);
-		if (pid > 1)
+		if (pid > 1 && !utest_inherited(pid))	/* not initfs's daemon */
 			kill(pid, SIGKILL);
 	}
 }
@@ -105,7 +105,7 @@ int main(void)
 {
 	utest_begin("syscallfuzz");
 	struct ochre_meminfo before, after;
-	CHECK_EQ(meminfo(&before), 0);
+	CHECK_EQ(utest_meminfo(&before), 0);
 	int died = 0, finished = 0, killed = 0;
 	for (int c = 0; c < CHILDREN; c++) {
 		pid_t pid = fork();
@@ -127,7 +127,7 @@ int main(void)
 		}
 	}
 	kill_all_others();
-	while (wait(NULL) > 0)
+	while (utest_wait(NULL, 0) > 0)
 		;
 	printf("syscallfuzz: %d children x %d calls: %d finished, %d faulted, "
 	       "%d killed while blocked\n", CHILDREN, CALLS, finished, died, killed);
@@ -150,7 +150,7 @@ int main(void)
 	int fd = open("initfs:/bin/true", O_RDONLY);
 	CHECK(fd >= 0);
 	close(fd);
-	CHECK_EQ(meminfo(&after), 0);
+	CHECK_EQ(utest_meminfo(&after), 0);
 	printf("syscallfuzz: contexts %lu -> %lu, free frames %lu -> %lu\n",
 	       before.contexts, after.contexts, before.free_frames,
 	       after.free_frames);

@@ -167,6 +167,16 @@ static int copy_level(struct addrspace *dst, physaddr_t table, int level,
 				return err;
 			continue;
 		}
+		if (frame_is_borrowed(t[i] & PTE_ADDR_MASK)) {
+			/* not ours to copy (a boot module): share it */
+			struct flush fl = FLUSH_INIT;	/* dst is not loaded */
+			int err = mapper_map(dst->root, va, t[i] & PTE_ADDR_MASK,
+					     t[i] & (PTE_U | PTE_NX), &fl);
+			if (err)
+				return err;
+			dst->pages++;
+			continue;
+		}
 		int err = addrspace_map_anon(dst, va, PAGE_SIZE,
 					     t[i] & (PTE_W | PTE_NX));
 		if (!err)

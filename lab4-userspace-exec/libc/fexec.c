@@ -21,6 +21,7 @@
 #include <ochre/auxv.h>
 #include <ochre/layout.h>
 #include <ochre/proc.h>
+#include <ochre_exec.h>
 #include "../../common/lib/elf.h"
 
 
@@ -208,8 +209,10 @@ static int load_segments(int as, int fd,
  * from the top down:
  *
  *   argv and envp strings
+ *   the strings of auxv entries (exec_auxv(): none in lab 4)
  *   (padding to 16)
- *   auxv: AT_PAGESZ, AT_ENTRY, AT_NULL (pairs of words)
+ *   auxv: the entries exec_auxv() gives (lab 4: AT_PAGESZ, AT_ENTRY),
+ *         then AT_NULL (pairs of words)
  *   envp[0..n-1], NULL
  *   argv[0..n-1], NULL
  *   argc                      <- *rsp, 16-byte aligned
@@ -222,9 +225,12 @@ static int build_stack(int as, const struct strvec *argv,
 					       uint64_t entry, uint64_t *rsp)
 {
 	/* BEGIN LAB4 SOLUTION: §6.2 build_stack */
+	struct exec_aux aux;
+	exec_auxv(&aux, entry);
 	uint64_t top = USER_STACK_TOP;
-	uint64_t strings = top - ALIGN_UP(argv->bytes + envp->bytes, 16);
-	size_t words = 1 + (size_t)argv->n + 1 + (size_t)envp->n + 1 + 6;
+	uint64_t strings = top - ALIGN_UP(argv->bytes + envp->bytes + aux.str_bytes, 16);
+	size_t words = 1 + (size_t)argv->n + 1 + (size_t)envp->n + 1 +
+		       2 * ((size_t)aux.n + 1);
 	uint64_t sp = ALIGN_DOWN(strings - words * 8, 16);
 	if (top - sp > USER_STACK_PAGES * PAGE_SIZE / 2) {
 		errno = E2BIG;		/* leave the program most of its stack */
@@ -250,8 +256,16 @@ static int build_stack(int as, const struct strvec *argv,
 		if (v == envp)
 			break;
 	}
-	w[k++] = AT_PAGESZ, w[k++] = PAGE_SIZE;
-	w[k++] = AT_ENTRY, w[k++] = entry;
+	for (int i = 0; i < aux.n; i++) {
+		uint64_t val = aux.val[i];
+		if (aux.str[i]) {
+			size_t len = strlen(aux.str[i]) + 1;
+			memcpy(str + (at - strings), aux.str[i], len);
+			val = at;
+			at += len;
+		}
+		w[k++] = aux.key[i], w[k++] = val;
+	}
 	w[k++] = AT_NULL, w[k++] = 0;
 	int r = as_do(as, AS_WRITE, 0, sp, size, img);
 	int e = errno;

@@ -45,7 +45,7 @@ static long embryo(int *ctl)
 static void check_baseline(const struct ochre_meminfo *b, const char *what)
 {
 	struct ochre_meminfo a;
-	CHECK_EQ(meminfo(&a), 0);
+	CHECK_EQ(utest_meminfo(&a), 0);
 	unsigned long growth = a.heap_pages - b->heap_pages;
 	if (a.free_frames + growth != b->free_frames || a.heap_live != b->heap_live) {
 		printf("embryotest: FAIL %s: free frames %lu -> %lu (+%lu heap), "
@@ -63,13 +63,13 @@ int main(void)
 	long pid = embryo(&ctl);
 	CHECK_EQ(close(ctl), 0);
 	struct ochre_meminfo base;
-	CHECK_EQ(meminfo(&base), 0);
+	CHECK_EQ(utest_meminfo(&base), 0);
 
 	pid = embryo(&ctl);
 	struct ochre_meminfo mid;
-	CHECK_EQ(meminfo(&mid), 0);
+	CHECK_EQ(utest_meminfo(&mid), 0);
 	CHECK(mid.free_frames + PAGES <= base.free_frames);
-	CHECK_ERR(waitpid(-1, NULL, WNOHANG), ECHILD);	/* not a child yet */
+	CHECK_ERR(utest_wait(NULL, WNOHANG), ECHILD);	/* not a child yet */
 	CHECK_EQ(kill((pid_t)pid, 0), 0);		/* it exists */
 	CHECK_EQ(kill((pid_t)pid, SIGTERM), 0);	/* discarded */
 	CHECK_EQ(kill((pid_t)pid, 0), 0);
@@ -117,7 +117,7 @@ int main(void)
 	/* The fork itself may leave caches warm: compare against a fresh
 	 * baseline after one more warm round. */
 	struct ochre_meminfo b2;
-	CHECK_EQ(meminfo(&b2), 0);
+	CHECK_EQ(utest_meminfo(&b2), 0);
 	kid = fork();
 	CHECK(kid >= 0);
 	if (kid == 0) {

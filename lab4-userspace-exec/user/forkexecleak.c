@@ -18,13 +18,13 @@ static struct ochre_meminfo base;
 
 static void baseline(void)
 {
-	CHECK_EQ(meminfo(&base), 0);
+	CHECK_EQ(utest_meminfo(&base), 0);
 }
 
 static void check_baseline(const char *what)
 {
 	struct ochre_meminfo a;
-	CHECK_EQ(meminfo(&a), 0);
+	CHECK_EQ(utest_meminfo(&a), 0);
 	unsigned long growth = a.heap_pages - base.heap_pages;
 	printf("forkexecleak: %s: free frames %lu -> %lu (+%lu kept by the "
 	       "kernel heap), heap blocks %lu -> %lu\n", what, base.free_frames,

@@ -137,7 +137,7 @@ int main(void)
 	CHECK_ERR(open("thisproc:bogus", O_RDWR), ENOENT);
 
 	/* An embryo is invisible to waitpid and killed by its handle. */
-	CHECK_ERR(waitpid(-1, NULL, WNOHANG), ECHILD);
+	CHECK_ERR(utest_wait(NULL, WNOHANG), ECHILD);
 	CHECK_EQ(close(ctl), 0);
 	CHECK_ERR(kill((pid_t)pid, 0), ESRCH);
 

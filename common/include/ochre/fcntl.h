@@ -13,7 +13,10 @@
 #define O_NONBLOCK	0x800
 #define O_DIRECTORY	0x10000
 #define O_CLOEXEC	0x80000
+#define O_NOFOLLOW	0x20000		/* lab 5: a final symlink is ELOOP */
 #define O_CLOFORK	0x4000000	/* lab 4: not inherited by FT_INHERIT */
+#define O_SYMLINK	0x8000000	/* lab 5: open the link itself (read gives
+					   its target), as Redox's O_SYMLINK */
 
 #define SEEK_SET	0
 #define SEEK_CUR	1

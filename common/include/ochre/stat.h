@@ -12,6 +12,7 @@
 #define S_IFLNK		0120000
 #define S_ISDIR(m)	(((m) & S_IFMT) == S_IFDIR)
 #define S_ISREG(m)	(((m) & S_IFMT) == S_IFREG)
+#define S_ISLNK(m)	(((m) & S_IFMT) == S_IFLNK)
 
 struct ochre_stat {
 	uint64_t size;		/* bytes (directories: entries) */

@@ -14,6 +14,10 @@ int atoi(const char *s);
 long strtol(const char *s, char **end, int base);
 unsigned long strtoul(const char *s, char **end, int base);
 char *getenv(const char *name);
+/* lab 5: the canonical path of an existing file, links followed; into
+ * resolved (PATH_MAX bytes) or, if NULL, a malloc'ed string. */
+char *realpath(const char *path, char *resolved);
+unsigned long getauxval(unsigned long key);	/* 0 if absent */
 extern char **environ;
 
 #endif

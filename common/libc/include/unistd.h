@@ -39,6 +39,8 @@ int unlink(const char *path);
 int rmdir(const char *path);
 int chdir(const char *path);
 char *getcwd(char *buf, size_t size);	/* NULL and errno ERANGE if small */
+int fchdir(int fd);					/* lab 5 */
+ssize_t readlink(const char *path, char *buf, size_t size);	/* lab 5 */
 int execve(const char *path, char *const argv[], char *const envp[]);
 int execv(const char *path, char *const argv[]);	/* with environ */
 int fexecve(int fd, char *const argv[], char *const envp[]);	/* lab 4 */
