@@ -32,7 +32,7 @@ const char *__cwd(void)
 }
 
 /* Given: makes canon (canonical, shorter than PATH_MAX) the cwd. */
-static __attribute__((unused)) void set_cwd(const char *canon)
+static void set_cwd(const char *canon)
 {
 	cwd_len = strlen(canon);
 	memcpy(cwd, canon, cwd_len + 1);

@@ -52,7 +52,7 @@ static long sys_open(const char *canon, int flags, unsigned mode)
 /* Given: the target of the link at canon, NUL-terminated, into target
  * (PATH_MAX bytes): its length, or -errno. An empty target is ENOENT,
  * one of PATH_MAX bytes or more ENAMETOOLONG. */
-static __attribute__((unused)) long read_link(const char *canon, char *target)
+static long read_link(const char *canon, char *target)
 {
 	long fd = sys_open(canon, O_SYMLINK | O_RDONLY | O_CLOEXEC, 0);
 	if (fd < 0)
@@ -77,7 +77,7 @@ static __attribute__((unused)) long read_link(const char *canon, char *target)
 
 /* Given: the directory part of a canonical path ("ramfs:/a/b" ->
  * "ramfs:/a", "ramfs:/a" -> "ramfs:/"), into dir. */
-static __attribute__((unused)) void dir_of(const char *canon, char *dir)
+static void dir_of(const char *canon, char *dir)
 {
 	size_t root = (size_t)(strchr(canon, ':') - canon) + 2;
 	size_t n = (size_t)(strrchr(canon, '/') - canon);
