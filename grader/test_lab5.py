@@ -254,3 +254,10 @@ def test_fork_shares_initfs(ochre, tmp_path):
     if result.group(1) != "OK":
         m.fail("bootcheck failed:", result.group(0))
     m.wait_exit(status=1)
+
+
+def test_borrowed_frames(ochre):
+    """(No points: given code.) On the initfs module's own frames: a copied
+    address space shares them, mprotect cannot make them writable (EACCES),
+    and tearing both spaces down frees none of them."""
+    ochre.ktest("borrowed_frames")

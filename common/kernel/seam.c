@@ -4,7 +4,8 @@
 #include "seam.h"
 
 extern const struct seam __seams_start[], __seams_end[];
-extern const struct seam_provider __seam_providers_start[], __seam_providers_end[];
+extern const struct seam_provider __seam_providers_start[],
+	__seam_providers_end[];
 
 static const struct seam *find_seam(const char *name)
 {

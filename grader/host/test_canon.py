@@ -11,17 +11,13 @@ Maintainer tests (`make host-test`), worth no points:
     /usr/bin/python3 -m pytest grader/host/test_canon.py -q
 """
 
-import os
-import shlex
+import re
 import subprocess
-from pathlib import Path
 
 import pytest
 
-from conftest import CC, SANITIZE, SANITIZER_ENV
+from conftest import CC, HOST, ROOT, SANITIZE, compile_c, run
 
-ROOT = Path(__file__).resolve().parents[2]
-HOST = ROOT / "grader" / "host"
 PATH_C = ROOT / "lab5-initfs" / "libc" / "path.c"
 HEADER = ROOT / "common" / "libc" / "include" / "ochre_path.h"
 
@@ -32,24 +28,12 @@ def build(tmp_path, source=PATH_C):
     inc = tmp_path / "inc"
     inc.mkdir(exist_ok=True)
     (inc / "ochre_path.h").write_text(HEADER.read_text())
-    exe = tmp_path / "canon_host"
-    cmd = [*CC, *SANITIZE, "-I", str(inc), str(HOST / "canon_host.c"), str(source),
-           "-o", str(exe)]
-    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)
-    if proc.returncode != 0:
-        pytest.fail(f"compiling failed:\n  {shlex.join(cmd)}\n{proc.stdout}{proc.stderr}",
-                    pytrace=False)
-    return exe
-
-
-def run(exe, *args):
-    env = dict(os.environ, **SANITIZER_ENV)
-    return subprocess.run([str(exe), *map(str, args)], capture_output=True, text=True,
-                          env=env, timeout=300)
+    return compile_c([HOST / "canon_host.c", source], tmp_path / "canon_host",
+                     [*SANITIZE, "-I", str(inc)])
 
 
 def test_canon_table_and_random(tmp_path):
-    proc = run(build(tmp_path), 100000, 0x0c4e)
+    proc = run([build(tmp_path), 100000, 0x0c4e], timeout=300)
     out = proc.stdout + proc.stderr
     assert proc.returncode == 0 and "canon: OK" in proc.stdout, out
     assert "100000 random paths checked" in proc.stdout, out
@@ -57,7 +41,7 @@ def test_canon_table_and_random(tmp_path):
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_canon_other_seeds(tmp_path, seed):
-    proc = run(build(tmp_path), 20000, seed)
+    proc = run([build(tmp_path), 20000, seed])
     assert proc.returncode == 0 and "canon: OK" in proc.stdout, proc.stdout + proc.stderr
 
 
@@ -68,20 +52,19 @@ def test_canon_fails_on_starter(tmp_path):
     if not stripper.exists() or stripper.stat().st_mtime < src.stat().st_mtime:
         stripper.parent.mkdir(parents=True, exist_ok=True)
         subprocess.run([*CC, "-std=c11", "-O2", "-o", str(stripper), str(src)], check=True)
-    starter = tmp_path / "path.c"
-    subprocess.run([str(stripper), str(PATH_C), str(starter)], check=True,
+    stripped = tmp_path / "path.c"
+    subprocess.run([str(stripper), str(PATH_C), str(stripped)], check=True,
                    capture_output=True)
-    text = starter.read_text()
+    text = stripped.read_text()
     # Split so that this file never looks like a solution region itself.
     assert "BEGIN LAB" "5 SOLUTION" not in text
-    proc = run(build(tmp_path, starter), 1000)
+    proc = run([build(tmp_path, stripped), 1000])
     assert proc.returncode != 0 and "canon: FAILED" in proc.stdout, proc.stdout
 
 
 def test_handout_names_exist():
     """Every C name HANDOUT-libc.md shows in `code` exists in the sources
     (a renamed function must not leave the handout behind)."""
-    import re
     text = (ROOT / "lab5-initfs" / "HANDOUT-libc.md").read_text()
     names = set()
     for code in re.findall(r"`([^`\n]+)`", text):

@@ -3,6 +3,7 @@
  */
 #include "kernel.h"
 #include "addrspace.h"
+#include "context.h"
 #include "frame.h"
 #include "heap.h"
 #include "mapper.h"
@@ -135,6 +136,8 @@ static void unmap_range(struct addrspace *as, uintptr_t lo, uintptr_t hi,
 		}
 		if (b.n > 0)
 			lo = b.va[b.n - 1] + PAGE_SIZE;
+		if (b.n == UNMAP_BATCH)
+			preempt_point();	/* more to come: long work */
 	} while (b.n == UNMAP_BATCH);
 }
 
@@ -201,6 +204,8 @@ int addrspace_map_anon(struct addrspace *as, uintptr_t va, size_t len,
 			return -EEXIST;
 	struct flush fl = FLUSH_INIT;
 	for (size_t i = 0; i < npages; i++) {
+		if (i && i % PREEMPT_PAGES == 0)
+			preempt_point();	/* frames are zeroed: long work */
 		physaddr_t pa = frame_alloc();
 		int err = pa ? mapper_map(as->root, va + i * PAGE_SIZE, pa,
 					  pte_flags | PTE_U, &fl)

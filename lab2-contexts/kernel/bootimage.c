@@ -61,9 +61,38 @@ int bootimage_load(struct addrspace *as, const struct boot_module *m,
 	return err;
 }
 
-void bootimage_start(struct context *c, uint64_t entry, uint64_t rsp)
+int bootimage_map_stack(struct addrspace *as)
 {
+	return addrspace_map_anon(as, USER_STACK_TOP - USER_STACK_PAGES * PAGE_SIZE,
+				  USER_STACK_PAGES * PAGE_SIZE, PTE_W | PTE_NX);
+}
+
+static void __noreturn fail(const char *what, int err)
+{
+	panic("cannot start the first process: %s (error %d)", what, err);
+}
+
+void bootimage_run(const char *name,
+		   int (*prepare)(struct addrspace *as, void *arg, uint64_t *rsp),
+		   void *arg)
+{
+	const struct boot_module *m = boot_module_find("bootstrap");
+	if (!m)
+		fail("no 'bootstrap' module (check grub.cfg)", -ENOENT);
+	struct context *c;
+	int err = context_new(NULL, name, &c);
+	if (err)
+		fail("no context", err);
+	uint64_t entry, rsp;
+	err = bootimage_load(c->as, m, &entry);
+	if (err)
+		fail("bad bootstrap image", err);
+	err = prepare(c->as, arg, &rsp);
+	if (err)
+		fail("no stack", err);
 	trapframe_init_user(c->tf, entry, rsp);
-	context_start(NULL, c);
+	err = context_start(NULL, c);
+	if (err)
+		fail("a start hook refused", err);
 	sched_start();
 }

@@ -11,7 +11,6 @@
 #include "boot.h"
 
 struct addrspace;
-struct context;
 
 /* The GRUB module whose command line is name, or NULL. */
 const struct boot_module *boot_module_find(const char *name);
@@ -21,8 +20,19 @@ const struct boot_module *boot_module_find(const char *name);
 int bootimage_load(struct addrspace *as, const struct boot_module *m,
 		   uint64_t *entry);
 
-/* Makes c (address space filled, stack at rsp) runnable at entry and
- * starts the scheduler: the first process is on its way. */
-void __noreturn bootimage_start(struct context *c, uint64_t entry, uint64_t rsp);
+/* Maps the user stack (USER_STACK_PAGES below USER_STACK_TOP). 0/-errno. */
+int bootimage_map_stack(struct addrspace *as);
+
+/*
+ * Starts the first process, named name: a new context, the "bootstrap"
+ * module loaded into its address space, then prepare(as, arg, &rsp) maps
+ * whatever else the lab hands it and writes its initial stack. Failing
+ * this early can only panic, with the step that failed. Never returns:
+ * the boot path becomes the idle loop.
+ */
+void __noreturn bootimage_run(const char *name,
+			      int (*prepare)(struct addrspace *as, void *arg,
+					     uint64_t *rsp),
+			      void *arg);
 
 #endif

@@ -21,15 +21,14 @@
 CMDLINE_OPTION(init, "init", "the first program to run (default: init)");
 
 /* Pushes argv = { name }, envp = {}, auxv = { AT_NULL } onto the stack. */
-static int build_stack(struct addrspace *as, const char *name, uint64_t *rsp)
+static int build_stack(struct addrspace *as, void *arg, uint64_t *rsp)
 {
-	uintptr_t top = USER_STACK_TOP;
-	int err = addrspace_map_anon(as, top - USER_STACK_PAGES * PAGE_SIZE,
-				     USER_STACK_PAGES * PAGE_SIZE, PTE_W | PTE_NX);
+	const char *name = arg;
+	int err = bootimage_map_stack(as);
 	if (err)
 		return err;
 	size_t len = strlen(name) + 1;
-	uintptr_t str = top - ALIGN_UP(len, 16);
+	uintptr_t str = USER_STACK_TOP - ALIGN_UP(len, 16);
 	uint64_t frame[] = {
 		1,		/* argc */
 		str, 0,		/* argv */
@@ -44,33 +43,13 @@ static int build_stack(struct addrspace *as, const char *name, uint64_t *rsp)
 	return err;
 }
 
-static void __noreturn fail(const char *what, int err)
-{
-	panic("cannot start the first process: %s (error %d)", what, err);
-}
-
 /* The main_loop seam (seam.h): from lab 2 on, the kernel's work after
  * booting is to start the first process and then idle. */
 static void start_first_process(void)
 {
-	const struct boot_module *m = boot_module_find("bootstrap");
-	if (!m)
-		fail("no 'bootstrap' module (check grub.cfg)", -ENOENT);
 	const char *prog = cmdline_get("init");
 	if (!prog || !*prog)
 		prog = "init";
-
-	struct context *c;
-	int err = context_new(NULL, prog, &c);
-	if (err)
-		fail("no context", err);
-	uint64_t entry, rsp;
-	err = bootimage_load(c->as, m, &entry);
-	if (err)
-		fail("bad bootstrap image", err);
-	err = build_stack(c->as, prog, &rsp);
-	if (err)
-		fail("no stack", err);
-	bootimage_start(c, entry, rsp);
+	bootimage_run(prog, build_stack, (void *)prog);
 }
 SEAM_PROVIDER(main_loop, start_first_process);

@@ -145,15 +145,26 @@ void context_set_name(struct context *c, const char *name)
 /*
  * A new context's kernel stack, top down: its user trapframe, then a frame
  * for switch_to() to pop (six callee-saved registers, zero) whose return
- * address is trap_return. The first switch to it thus "returns" straight
- * to user mode with the registers in the trapframe.
+ * address is context_first_entry (switch.asm). The first switch to it thus
+ * "returns" into context_first_return() and then to user mode with the
+ * registers in the trapframe.
  */
-extern char trap_return[];
+extern char context_first_entry[];
+
+/* A new context's first way to user mode (context_first_entry): the
+ * user_return hooks, then the usual last stop, so that a context killed
+ * before it ever ran dies before running user code. */
+void context_first_return(struct trapframe *tf);
+void context_first_return(struct trapframe *tf)
+{
+	context_run_user_return_hooks(cur);
+	trap_return_to_user(tf);
+}
 
 void context_prepare_first_switch(struct context *c)
 {
 	uint64_t *sp = (uint64_t *)c->tf;
-	*--sp = (uint64_t)trap_return;
+	*--sp = (uint64_t)context_first_entry;
 	for (int i = 0; i < 6; i++)
 		*--sp = 0;	/* rbp, rbx, r12-r15 */
 	c->saved_rsp = (uint64_t)sp;
@@ -216,19 +227,24 @@ void context_discard(struct context *c)
 	context_free(c);
 }
 
-void context_start(struct context *parent, struct context *c)
+int context_start(struct context *parent, struct context *c)
 {
+	for (const struct context_hooks *h = __context_hooks_start;
+	     h < __context_hooks_end; h++) {
+		if (h->start) {
+			int err = h->start(parent, c);
+			if (err)
+				return err;
+		}
+	}
 	if (parent) {
 		c->parent = parent;
 		c->sibling = parent->children;
 		parent->children = c;
 	}
 	context_prepare_first_switch(c);
-	for (const struct context_hooks *h = __context_hooks_start;
-	     h < __context_hooks_end; h++)
-		if (h->start)
-			h->start(c);
 	sched_make_runnable(c);
+	return 0;
 }
 
 void context_exec(struct addrspace *as, const char *name, uint64_t rip,
@@ -238,13 +254,13 @@ void context_exec(struct addrspace *as, const char *name, uint64_t rip,
 	cur->as = as;
 	addrspace_switch(as);
 	addrspace_destroy(old);
+	if (name[0])
+		context_set_name(cur, name);
+	trapframe_init_user(cur->tf, rip, rsp);
 	for (const struct context_hooks *h = __context_hooks_start;
 	     h < __context_hooks_end; h++)
 		if (h->exec)
 			h->exec(cur);
-	if (name[0])
-		context_set_name(cur, name);
-	trapframe_init_user(cur->tf, rip, rsp);
 }
 
 int context_run_kill_hooks(struct context *c, int sig)
@@ -258,6 +274,23 @@ int context_run_kill_hooks(struct context *c, int sig)
 		}
 	}
 	return KILL_DEFAULT;
+}
+
+bool context_run_signal_hooks(struct context *c, struct trapframe *tf, int sig)
+{
+	for (const struct context_hooks *h = __context_hooks_start;
+	     h < __context_hooks_end; h++)
+		if (h->signal && h->signal(c, tf, sig))
+			return true;
+	return false;
+}
+
+void context_run_user_return_hooks(struct context *c)
+{
+	for (const struct context_hooks *h = __context_hooks_start;
+	     h < __context_hooks_end; h++)
+		if (h->user_return)
+			h->user_return(c);
 }
 
 int context_run_fork_hooks(struct context *parent, struct context *child)

@@ -93,15 +93,17 @@ void context_set_name(struct context *c, const char *name);
  *                    thisproc:new; NULL for the first process): a context
  *                    with an empty address space, create hooks run
  *   context_discard  undoes context_new for a context that never ran
- *   context_start    the one place a new context starts: linked as a
- *                    child of parent (if any), start hooks, runnable
+ *   context_start    the one place a new context starts: start hooks
+ *                    (which may refuse: -errno, nothing changed), then
+ *                    linked as a child of parent (if any), runnable; its
+ *                    first way to user mode is context_first_return
  *   context_exec     the exec point of no return for cur: the new space
  *                    in, the old one freed, exec hooks, fresh registers
  */
 int context_new(struct context *creator, const char *name,
 		struct context **out);
 void context_discard(struct context *c);
-void context_start(struct context *parent, struct context *c);
+int context_start(struct context *parent, struct context *c);
 void context_exec(struct addrspace *as, const char *name, uint64_t rip,
 		  uint64_t rsp);
 /* The registers a program starts with: only rip and rsp, interrupts on. */
@@ -121,9 +123,20 @@ struct context_hooks {
 	int (*create)(struct context *creator, struct context *c);
 	/* kernel fork only (lab 2), after create: copy what fork copies */
 	int (*fork)(struct context *parent, struct context *child);
-	void (*start)(struct context *c);	/* first made runnable */
-	void (*exec)(struct context *c);	/* cur's image was replaced */
-	void (*exit)(struct context *c);	/* dying: free this lab's state */
+	/* c (made by parent, NULL for the first process) is about to become
+	 * runnable for the first time: -errno refuses (lab 6: clone event) */
+	int (*start)(struct context *parent, struct context *c);
+	/* cur's image was replaced; c->tf holds the new image's registers */
+	void (*exec)(struct context *c);
+	/* dying: free this lab's state (c->exit_status is set when c exits;
+	 * a discarded embryo has none) */
+	void (*exit)(struct context *c);
+	/* signal sig is about to act on c == cur (a pending kill, or a
+	 * fault with c->tf = tf): true if this lab takes it away (lab 6) */
+	bool (*signal)(struct context *c, struct trapframe *tf, int sig);
+	/* c == cur goes back to user mode after a reschedule, or for the
+	 * first time: the place to stop before user code runs (lab 6) */
+	void (*user_return)(struct context *c);
 	/* kill(c, sig) by cur: KILL_DEFAULT for the usual rules, or the
 	 * result of the system call (0 or -errno) */
 	int (*kill)(struct context *c, int sig);
@@ -134,6 +147,8 @@ struct context_hooks {
 int context_run_fork_hooks(struct context *parent, struct context *child);
 void context_run_exit_hooks(struct context *c);
 int context_run_kill_hooks(struct context *c, int sig);
+bool context_run_signal_hooks(struct context *c, struct trapframe *tf, int sig);
+void context_run_user_return_hooks(struct context *c);
 
 /* switch.asm: saves callee-saved registers and rsp in *old_rsp, loads new. */
 void switch_to(uint64_t *old_rsp, uint64_t new_rsp);
@@ -150,6 +165,7 @@ void sched_tick(void);			/* from the timer interrupt */
 bool sched_need_resched(void);
 void preempt_point(void);		/* between chunks of long work */
 #define PREEMPT_CHUNK	(64 * 1024)	/* bytes copied between such points */
+#define PREEMPT_PAGES	(PREEMPT_CHUNK / 4096)	/* pages filled between them */
 void sched_start(void) __noreturn;	/* the boot path becomes the idle loop */
 
 /* Sleeps until woken; returns -EINTR if the context was killed meanwhile. */

@@ -29,7 +29,11 @@ static int64_t sys_fork(void)
 	}
 	*child->tf = *cur->tf;
 	child->tf->rax = 0;
-	context_start(cur, child);
+	err = context_start(cur, child);
+	if (err) {
+		context_discard(child);
+		return err;
+	}
 	return child->pid;
 	/* END LAB2 SOLUTION */
 	/* STARTER: return -ENOSYS; */

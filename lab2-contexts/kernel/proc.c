@@ -56,6 +56,7 @@ static void unlink_child(struct context *parent, struct context *child)
 void do_exit(int status)
 {
 	struct context *c = cur;
+	c->exit_status = status;	/* the exit hooks may read it */
 	if (c->pid == INIT_PID) {
 		printk("ochre: init exited with status %d; powering off\n",
 		       WIFEXITED(status) ? WEXITSTATUS(status)
@@ -64,9 +65,12 @@ void do_exit(int status)
 	}
 	/* BEGIN LAB2 SOLUTION: §7.1 do_exit */
 	context_run_exit_hooks(c);
-	addrspace_switch(NULL);		/* off the space we are about to free */
-	addrspace_destroy(c->as);
+	/* Off the space, and forget it, before freeing it: the destroy may
+	 * give up the CPU, and schedule() brings back cur->as. */
+	struct addrspace *as = c->as;
 	c->as = NULL;
+	addrspace_switch(NULL);
+	addrspace_destroy(as);
 	reparent_children(c);
 	c->exit_status = status;
 	c->state = CTX_ZOMBIE;

@@ -121,10 +121,12 @@ bool sched_need_resched(void)
  */
 void preempt_point(void)
 {
+	if (!cur || cur == &idle)
+		return;		/* booting: no process to preempt yet */
 	sti();
 	__asm__ volatile("nop");	/* sti takes effect after one instruction */
 	cli();
-	if (need_resched && cur != &idle)
+	if (need_resched)
 		yield();
 }
 

@@ -12,7 +12,8 @@
 
 bits 64
 section .text
-global switch_to
+global switch_to, context_first_entry
+extern context_first_return, trap_return
 
 switch_to:
 ; BEGIN LAB2 SOLUTION: §4.1 switch_to
@@ -32,3 +33,11 @@ switch_to:
 	pop rbp
 ; END LAB2 SOLUTION
 	ret
+
+; Given: where a new context's first switch_to() returns (context.c); rsp
+; points at its trapframe. Every new context passes here once on its way to
+; user mode: context_first_return() is the place to stop or die first.
+context_first_entry:
+	mov rdi, rsp
+	call context_first_return
+	jmp trap_return

@@ -32,4 +32,13 @@ struct syscall_entry {
 void syscall_init(void);
 const char *syscall_name(uint64_t nr);
 
+struct trapframe;
+/* The normal path: the call, then trap_return_to_user. */
+void syscall_dispatch(struct trapframe *tf);
+/* Only the call (for a later lab's path that stops around it). */
+void syscall_invoke(struct trapframe *tf);
+/* What syscall_entry.asm calls: syscall_dispatch unless a later lab (lab
+ * 6, while something is traced) points it at its own path. */
+extern void (*syscall_handler)(struct trapframe *tf);
+
 #endif

@@ -6,28 +6,6 @@
 #include "string.h"
 #include <ochre/errno.h>
 
-bool path_scheme_name_ok(const char *name, size_t len)
-{
-	if (len == 0 || len > PATH_SCHEME_MAX)
-		return false;
-	for (size_t i = 0; i < len; i++) {
-		char c = name[i];
-		if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-		      c == '_' || c == '.' || c == '-'))
-			return false;
-	}
-	return true;
-}
-
-/* Where the scheme's ':' is, if path starts with "name:" (before any '/'). */
-static const char *find_colon(const char *path)
-{
-	for (const char *p = path; *p && *p != '/'; p++)
-		if (*p == ':')
-			return p;
-	return NULL;
-}
-
 /* BEGIN LAB3 SOLUTION: §4 canonical paths */
 struct out {
 	char *buf;
@@ -85,7 +63,7 @@ int path_canon(const char *cwd, const char *path, char *out, size_t size)
 	if (size == 0)
 		return -ENAMETOOLONG;
 	out[0] = '\0';
-	const char *colon = find_colon(path);
+	const char *colon = path_scheme_colon(path);
 	const char *rest;
 	if (colon) {
 		size_t n = (size_t)(colon - path);
@@ -113,32 +91,4 @@ int path_canon(const char *cwd, const char *path, char *out, size_t size)
 	return (int)o.len;
 	/* END LAB3 SOLUTION */
 	/* STARTER: return -ENOSYS; */
-}
-
-size_t path_scheme_len(const char *canon)
-{
-	const char *colon = strchr(canon, ':');
-	return colon ? (size_t)(colon - canon) : 0;
-}
-
-bool path_is_canonical(const char *path)
-{
-	const char *colon = find_colon(path);
-	if (!colon || !path_scheme_name_ok(path, (size_t)(colon - path)))
-		return false;
-	const char *p = colon + 1;
-	if (*p != '/')
-		return false;
-	if (p[1] == '\0')
-		return true;			/* "scheme:/" */
-	while (*p == '/') {
-		const char *start = ++p;
-		while (*p && *p != '/')
-			p++;
-		size_t n = (size_t)(p - start);
-		if (n == 0 || (n == 1 && start[0] == '.') ||
-		    (n == 2 && start[0] == '.' && start[1] == '.'))
-			return false;		/* "//", "/.", "/..", trailing "/" */
-	}
-	return *p == '\0';
 }

@@ -8,8 +8,9 @@
  *   "ramfs:"                           -> "ramfs:/"
  *   "ramfs:/a/../../b"                 -> "ramfs:/b"   (.. stops at the root)
  *
- * The kernel does this in lab 3 (this file); lab 5 retires it when libc
- * takes over (Redox's 2022 design: "userspace path canonicalization").
+ * The kernel does this in lab 3 (path.c); lab 5 retires it when libc takes
+ * over (Redox's 2022 design: "userspace path canonicalization"). What a
+ * canonical path is (pathform.c) stays: lab 5's kernel accepts nothing else.
  */
 #ifndef OCHRE_PATH_H
 #define OCHRE_PATH_H
@@ -31,6 +32,10 @@ int path_canon(const char *cwd, const char *path, char *out, size_t size);
 
 /* Is path exactly what path_canon would make of it? */
 bool path_is_canonical(const char *path);
+
+/* Where the scheme's ':' is, if path starts with "name:" (a ':' before
+ * any '/'), else NULL. */
+const char *path_scheme_colon(const char *path);
 
 /* For a canonical path: the scheme name's length (the path part starts at
  * path + len + 1, always with '/'). */

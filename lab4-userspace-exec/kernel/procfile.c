@@ -33,7 +33,10 @@
 #include <ochre/signal.h>
 #include <ochre/proc.h>
 
-enum procfile_kind { PROC_NEW, PROC_NEW_AS, PROC_EXEC, PROC_AS, PROC_FT, PROC_REGS, PROC_START };
+enum procfile_kind {
+	PROC_NEW, PROC_NEW_AS, PROC_EXEC,		/* thisproc: */
+	PROC_AS, PROC_FT, PROC_REGS, PROC_START,	/* proc:/<pid>/ */
+};
 
 struct procfile {
 	enum procfile_kind kind;
@@ -64,13 +67,14 @@ static bool embryo_of(struct context *c, struct context *creator)
 	return creator_of[context_slot(c)] == creator->serial;
 }
 
-static struct context *embryo_create(void)
+/* A new embryo of cur; the error of context_new (EAGAIN, ENOMEM, or any
+ * create hook's, such as lab 3's cwd) otherwise. */
+static int embryo_create(struct context **out)
 {
-	struct context *c;
-	if (context_new(cur, cur->name, &c) != 0)
-		return NULL;
-	creator_of[context_slot(c)] = cur->serial;
-	return c;
+	int err = context_new(cur, cur->name, out);
+	if (!err)
+		creator_of[context_slot(*out)] = cur->serial;
+	return err;
 }
 
 /* context_discard marks c dying before any hook runs: a second call is a
@@ -150,10 +154,12 @@ static int prot_flags(uint32_t prot, uint64_t *flags)
 /* BEGIN LAB4 SOLUTION: §3.1 copying pages */
 
 /* Copies every present page of src in [lo, hi) to dst, skipping empty
- * tables so that a copy of the whole user half is quick. */
+ * tables so that a copy of the whole user half is quick; others may run
+ * every PREEMPT_PAGES pages. */
 static int copy_level(struct addrspace *dst, physaddr_t table, int level,
 		      uintptr_t base, uintptr_t lo, uintptr_t hi)
 {
+	static unsigned long copied;
 	const pte_t *t = phys_to_virt(table);
 	uintptr_t span = 1UL << (12 + 9 * (level - 1));
 	for (int i = 0; i < (level == 4 ? PT_ENTRIES / 2 : PT_ENTRIES); i++) {
@@ -177,6 +183,8 @@ static int copy_level(struct addrspace *dst, physaddr_t table, int level,
 			dst->pages++;
 			continue;
 		}
+		if (++copied % PREEMPT_PAGES == 0)
+			preempt_point();
 		int err = addrspace_map_anon(dst, va, PAGE_SIZE,
 					     t[i] & (PTE_W | PTE_NX));
 		if (!err)
@@ -349,8 +357,10 @@ static int64_t start(struct context *c)
 	/* BEGIN LAB4 SOLUTION: §3.3 start */
 	if (!executable(c->as, c->tf->rip) || !stack_ok(c->as, c->tf->rsp))
 		return -EINVAL;
+	int err = context_start(cur, c);
+	if (err)
+		return err;		/* still an embryo */
 	creator_of[context_slot(c)] = 0;	/* a child now, not an embryo */
-	context_start(cur, c);
 	return 1;
 	/* END LAB4 SOLUTION */
 	/* STARTER: return -ENOSYS; */
@@ -415,11 +425,11 @@ static int pf_open(struct scheme *s, const char *path, int flags, int mode,
 	int err = 0;
 	if (s == &thisproc_scheme) {
 		if (strcmp(path, "/new") == 0) {
-			struct context *c = embryo_create();
+			struct context *c = NULL;
+			err = embryo_create(&c);
 			pf->kind = PROC_NEW;
 			pf->pid = c ? c->pid : 0;
 			pf->serial = c ? c->serial : 0;
-			err = c ? 0 : -EAGAIN;
 		} else if (strcmp(path, "/new-addrspace") == 0) {
 			pf->kind = PROC_NEW_AS;
 			pf->as = addrspace_create();

@@ -124,11 +124,18 @@ static int push_env(struct stack *s)
 			p++;
 		if (*p)
 			*p++ = '\0';
-		if (strchr(word, '=')) {
-			uintptr_t va = push_string(s, word);
-			if (!va || push_word(s, va))
-				return -E2BIG;
+		if (!strchr(word, '='))
+			continue;
+		/* Room for the auxv stays; a command line with more words
+		 * than fit loses the rest, it does not stop the boot. */
+		uintptr_t va = s->nwords < (int)ARRAY_SIZE(s->words) - 16
+			     ? push_string(s, word) : 0;
+		if (!va) {
+			printk("bootstrap: environment full, '%s' and later "
+			       "words left out\n", word);
+			break;
 		}
+		push_word(s, va);
 	}
 	return push_word(s, 0);
 }
@@ -137,13 +144,11 @@ static int build_stack(struct addrspace *as, const struct boot_module *initfs,
 		       uint64_t *rsp)
 {
 	static struct stack s;	/* boot runs once, on a small stack */
-	uintptr_t top = USER_STACK_TOP;
-	int err = addrspace_map_anon(as, top - USER_STACK_PAGES * PAGE_SIZE,
-				     USER_STACK_PAGES * PAGE_SIZE, PTE_W | PTE_NX);
+	int err = bootimage_map_stack(as);
 	if (err)
 		return err;
 	memset(&s, 0, sizeof(s));
-	s.strings_va = top - sizeof(s.strings);
+	s.strings_va = USER_STACK_TOP - sizeof(s.strings);
 	uintptr_t argv0 = push_string(&s, "bootstrap");
 	uintptr_t cwd = push_string(&s, BOOT_CWD);
 	err = push_word(&s, 1);			/* argc */
@@ -175,41 +180,27 @@ static int build_stack(struct addrspace *as, const struct boot_module *initfs,
 	return err;
 }
 
-static void __noreturn fail(const char *what, int err)
+/* What bootstrap gets besides its image: the initfs and the stack. */
+static int prepare(struct addrspace *as, void *arg, uint64_t *rsp)
 {
-	panic("cannot start the first process: %s (error %d)", what, err);
-}
-
-/* The main_loop seam (seam.h), which lab 2's bootstrap.c provided before. */
-static void start_bootstrap(void)
-{
-	const struct boot_module *m = boot_module_find("bootstrap");
-	if (!m)
-		fail("no 'bootstrap' module (check grub.cfg)", -ENOENT);
 	/* No initfs is bootstrap's to report (it has a console, we do not
 	 * panic for a missing file): it finds no AT_OCHRE_INITFS_ADDR. */
 	const struct boot_module *initfs = boot_module_find("initfs");
-
-	struct context *c;
-	int err = context_new(NULL, "bootstrap", &c);
-	if (err)
-		fail("no context", err);
-	uint64_t entry, rsp;
-	err = bootimage_load(c->as, m, &entry);
-	if (err)
-		fail("bad bootstrap image", err);
 	if (initfs) {
 		maybe_corrupt(initfs);
 		clear_tail(initfs);
-		err = map_initfs(c->as, initfs);
+		int err = map_initfs(as, initfs);
 		if (err) {
 			printk("initfs: cannot map the module (error %d)\n", err);
 			initfs = NULL;
 		}
 	}
-	err = build_stack(c->as, initfs, &rsp);
-	if (err)
-		fail("no stack", err);
-	bootimage_start(c, entry, rsp);
+	return build_stack(as, initfs, rsp);
+}
+
+/* The main_loop seam (seam.h), which lab 2's bootstrap.c provided before. */
+static void start_bootstrap(void)
+{
+	bootimage_run("bootstrap", prepare, NULL);
 }
 SEAM_PROVIDER(main_loop, start_bootstrap);

@@ -49,10 +49,10 @@ static long sys_open(const char *canon, int flags, unsigned mode)
 	return syscall3(SYS_OPEN, canon, flags, mode);
 }
 
-/* Given: the target of the link at canon, NUL-terminated, into target
+/* Given: the target of the link at canon, NUL-terminated, into buf
  * (PATH_MAX bytes): its length, or -errno. An empty target is ENOENT,
  * one of PATH_MAX bytes or more ENAMETOOLONG. */
-static long read_link(const char *canon, char *target)
+static long read_link(const char *canon, char *buf)
 {
 	long fd = sys_open(canon, O_SYMLINK | O_RDONLY | O_CLOEXEC, 0);
 	if (fd < 0)
@@ -60,7 +60,7 @@ static long read_link(const char *canon, char *target)
 	size_t got = 0;
 	long n;
 	do {
-		n = syscall3(SYS_READ, fd, target + got, PATH_MAX - got);
+		n = syscall3(SYS_READ, fd, buf + got, PATH_MAX - got);
 		if (n > 0)
 			got += (size_t)n;
 	} while (n > 0 && got < PATH_MAX);
@@ -71,7 +71,7 @@ static long read_link(const char *canon, char *target)
 		return -ENOENT;
 	if (got >= PATH_MAX)
 		return -ENAMETOOLONG;
-	target[got] = '\0';
+	buf[got] = '\0';
 	return (long)got;
 }
 
@@ -91,7 +91,8 @@ static void dir_of(const char *canon, char *dir)
  * PATH_MAX buffers would take a third of a program's stack); libc is
  * single-threaded and has no signal handlers, so nothing re-enters. */
 static char canon[PATH_MAX];
-static __attribute__((unused)) char target[PATH_MAX], linkdir[PATH_MAX];
+static char target[PATH_MAX];
+static char linkdir[PATH_MAX];
 
 /* open's work: the fd, or -errno. */
 static long open_follow(const char *path, int flags, unsigned mode)

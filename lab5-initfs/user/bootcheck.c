@@ -2,8 +2,8 @@
  * Lab 5: what the boot left behind, seen by the first program. Boot with
  * init=bootcheck: bootstrap exec'd us, so we are pid 1; its initfs daemon
  * is our only child (named "bootstrap": it is bootstrap's own code); we
- * have fds 0, 1 and 2 and nothing else (the readiness pipe is gone); the
- * kernel keeps no cwd (chdir/getcwd system calls: ENOSYS) and initfs: is
+ * have fds 0, 1 and 2 and nothing else (the readiness pipe is gone); no
+ * other program can kill the daemon; the kernel keeps no cwd (chdir/getcwd system calls: ENOSYS) and initfs: is
  * served by that daemon.
  */
 #include "utest.h"
@@ -61,6 +61,15 @@ int main(void)
 	printf("bootcheck: daemon pid %d (%s), child of %d\n", daemon, name,
 	       getpid());
 	CHECK(strcmp(name, "bootstrap") == 0);
+
+	/* Only init may stop the daemon: a program init started cannot. */
+	pid_t kid = fork();
+	CHECK(kid >= 0);
+	if (kid == 0)
+		_exit(kill(daemon, SIGKILL) == -1 && errno == EPERM ? 0 : 1);
+	int status;
+	CHECK_EQ(waitpid(kid, &status, 0), kid);
+	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 
 	/* The kernel forgot the cwd: its system calls are gone. */
 	char buf[64];
