@@ -113,12 +113,19 @@ def repo_lock():
 @pytest.fixture(scope="session")
 def starter(tmp_path_factory):
     """The student tree from `make handout` (every lab stripped), with lab 1
-    built: its lab-1 tests fail."""
-    dest = tmp_path_factory.mktemp("handout") / "ochre"
-    r = sh(f"{shlex.quote(sys.executable)} grader/handout.py make {dest}")
-    assert r.returncode == 0, r.stdout
-    r = make("-C lab1-paging", cwd=dest)
-    assert r.returncode == 0, r.stdout
+    built: its lab-1 tests fail. Made once per run, also with pytest -n (the
+    workers share it through a lock in their common temporary directory)."""
+    shared = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        shared = shared.parent
+    dest = shared / "starter" / "ochre"
+    with open(shared / "starter.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (dest / "build" / "lab1" / "ochre.iso").exists():
+            r = sh(f"{shlex.quote(sys.executable)} grader/handout.py make {dest} --force")
+            assert r.returncode == 0, r.stdout
+            r = make("-j2 -C lab1-paging", cwd=dest)
+            assert r.returncode == 0, r.stdout
     return str(dest)
 
 

@@ -32,8 +32,8 @@
  *     CR3 reload.
  *
  * Freed frames are filled with a pattern and poisoned for ASan, and reused
- * last (FIFO), so a mapper that keeps using a table it freed (the seed's
- * bug) gets an ASan report on its first access.
+ * last (FIFO), so a mapper that keeps using a table it freed (Redox's
+ * 2022 bug) gets an ASan report on its first access.
  *
  * Prints a summary; exits 0 if every check passed, 1 at the first failure.
  */

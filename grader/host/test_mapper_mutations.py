@@ -20,11 +20,11 @@ from test_mapper import MAPPER, ROOT, SEEDS, compile_driver, run_driver
 # name: (function whose body is changed, or None for the whole file;
 #        text to replace; replacement; what the driver must then say)
 MUTATIONS = {
-    # The seed's bug, first form: unmap never frees the tables it empties.
+    # Redox's 2022 bug, first form: unmap never frees the tables it empties.
     "unmap_keeps_empty_tables": (
         "int mapper_unmap(", "free_empty_tables(root, va);", "",
         r"frames in use|empty but was not freed"),
-    # The seed's bug, second form: a table is freed but its parent still
+    # Redox's 2022 bug, second form: a table is freed but its parent still
     # points to it, so the next walk through it is a use-after-free.
     "freed_table_still_linked": (
         None, "table_of(path[level + 1])[pt_index(va, level + 1)] = 0;", "",

@@ -320,7 +320,7 @@ KTEST(map_enomem)
 }
 
 /*
- * The seed's bug: parent tables that were never freed (or freed while
+ * The bug of Redox's 2022 design (HANDOUT.md §4.2): parent tables that were never freed (or freed while
  * still in use). Map and unmap thousands of pages at scattered and at
  * dense addresses; afterwards the free-frame count must be exactly what
  * it was.

@@ -1,7 +1,7 @@
 /*
  * The current directory, kept by the kernel (lab 3). Lab 5 retires this
  * file: the cwd moves to libc, which hands the kernel only canonical paths
- * (the seed's "userspace cwd").
+ * (Redox's 2022 design: "userspace cwd").
  */
 #include "kernel.h"
 #include "context.h"

@@ -5,7 +5,7 @@
  * refused with a clear message and the system boots on without it.
  *
  * Lab 5 retires this file: a user-space daemon started by bootstrap serves
- * initfs: instead (the seed's "userspace initfs").
+ * initfs: instead (Redox's 2022 design: "userspace initfs").
  */
 #include "kernel.h"
 #include "boot.h"

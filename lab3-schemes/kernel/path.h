@@ -9,8 +9,8 @@
  *   "ramfs:/a/../../b"                 -> "ramfs:/b"   (.. stops at the root)
  *
  * The kernel does this in lab 3 (path.c); lab 5 retires it when libc takes
- * over. What a canonical path is (pathform.c) stays: lab 5's kernel
- * accepts nothing else.
+ * over (Redox's 2022 design: "userspace path canonicalization"). What a
+ * canonical path is (pathform.c) stays: lab 5's kernel accepts nothing else.
  */
 #ifndef OCHRE_PATH_H
 #define OCHRE_PATH_H

@@ -2,7 +2,7 @@
  * Lab 4: the process primitives, as files of the thisproc: and proc:
  * schemes (the ABI is <ochre/proc.h>). With them libc builds fork and exec
  * itself, and the kernel forgets how: Redox's "userspace clone" and
- * "userspace fexec" from the seed. HANDOUT.md §3-§4 (libc: §5-§6).
+ * "userspace fexec" of its 2022 design. HANDOUT.md §3-§4 (libc: §5-§6).
  *
  *   fork (libc)                           kernel
  *   open thisproc:new          --------> embryo: pid, kernel stack, empty space

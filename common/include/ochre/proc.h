@@ -1,7 +1,7 @@
 /*
  * The process primitives of lab 4 (the ABI): what the kernel offers so
  * that libc can implement fork and exec itself (Redox's "userspace clone"
- * and "userspace fexec" from the seed). All formats are fixed C structs.
+ * and "userspace fexec" of Redox's 2022 design). All formats are fixed C structs.
  *
  *   thisproc:new            open: a new, empty child context (an embryo) is
  *                           created; read() gives its pid (8 bytes). Closing

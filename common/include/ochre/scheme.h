@@ -1,7 +1,7 @@
 /*
  * The scheme protocol (lab 3): how the kernel talks to user-space scheme
  * daemons. Modelled on io_uring's submission and completion entries rather
- * than Redox's 4-argument Packet (the seed names that limit):
+ * than Redox's 4-argument Packet (Redox's 2022 design names that limit):
  *
  *   daemon:  fd = open(":name", O_CREAT | O_RDWR)    registers scheme name:
  *   kernel:  a client calls open("name:/x"), read(), ...
