@@ -1,13 +1,12 @@
 /* Where crt0 hands over: find argc/argv/envp and the auxv, run main, exit. */
+#include <ochre_libc_init.h>
 #include <stdlib.h>
 
 int main(int argc, char **argv, char **envp);
 void __libc_start(long *sp) __attribute__((noreturn));
 
-/* A seam for labs that keep state from the auxv: lab 5's libc sets its
- * cwd here (AT_OCHRE_CWD), before main or anything else opens a file.
- * Weak: before lab 5 nothing defines it. */
-void __libc_cwd_init(void) __attribute__((weak));
+/* The LIBC_INIT table (user.ld, bootstrap.ld): labs' start-up steps. */
+extern const libc_init_fn __libc_init_start[], __libc_init_end[];
 
 char **environ;
 static unsigned long *auxv;	/* (key, value) pairs, AT_NULL last */
@@ -21,8 +20,8 @@ void __libc_start(long *sp)
 	while (*e)
 		e++;
 	auxv = (unsigned long *)(e + 1);
-	if (__libc_cwd_init)
-		__libc_cwd_init();
+	for (const libc_init_fn *f = __libc_init_start; f < __libc_init_end; f++)
+		(*f)();
 	exit(main(argc, argv, environ));
 }
 

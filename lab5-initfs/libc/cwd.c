@@ -6,7 +6,7 @@
  *
  * The cwd is one global, always canonical. fork copies it with the rest
  * of memory; exec passes it to the new program in auxv (AT_OCHRE_CWD,
- * exec_auxv.c), and __libc_cwd_init picks it up before main.
+ * exec_auxv.c), and cwd_init (LIBC_INIT) picks it up before main.
  *
  * Redox blocks every signal around each access, because a signal handler
  * could chdir halfway through a copy. Ochre has no user signal handlers
@@ -15,6 +15,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <ochre_libc_init.h>
 #include <ochre_path.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,11 +40,11 @@ static void set_cwd(const char *canon)
 }
 
 /*
- * Called by common/libc/start.c before main, before anything can open a
- * file: the cwd the exec'ing program passed in auxv, if it is there and
- * canonical; otherwise the default, "initfs:/".
+ * Run by common/libc/start.c (LIBC_INIT) before main, before anything
+ * can open a file: the cwd the exec'ing program passed in auxv, if it is
+ * there and canonical; otherwise the default, "initfs:/".
  */
-void __libc_cwd_init(void)
+static void cwd_init(void)
 {
 	/* BEGIN LAB5 SOLUTION: §6 crt0 hook */
 	const char *c = (const char *)getauxval(AT_OCHRE_CWD);
@@ -53,6 +54,7 @@ void __libc_cwd_init(void)
 		set_cwd(DEFAULT_CWD);
 	/* END LAB5 SOLUTION */
 }
+LIBC_INIT(cwd_init);
 
 int chdir(const char *path)
 {
