@@ -18,6 +18,7 @@ import subprocess
 import zlib
 
 import pytest
+from ochre.machine import POWEROFF, TEST_FAILED
 
 pytestmark = pytest.mark.lab(5)
 
@@ -127,7 +128,7 @@ def expect_rescue_then_exit(m, status):
     m.expect(r"rescue> $")
     m.sendline("exit")
     m.expect(rf"^ochre: init exited with status {status}; powering off", partial=False)
-    m.wait_exit(status=3)
+    m.wait_exit(status=TEST_FAILED)
 
 
 @pytest.mark.points(4)
@@ -158,7 +159,7 @@ def test_boot_from_daemon(ochre):
     if result.group(1) != "OK":
         m.fail("bootcheck failed:", result.group(0))
     m.expect(r"^ochre: init exited with status 0", partial=False)
-    m.wait_exit(status=1)
+    m.wait_exit(status=POWEROFF)
     assert not left, f"lab 5's kernel still has symbols of retired files: {left}"
 
 
@@ -228,7 +229,7 @@ def test_boot_failures(ochre, tmp_path):
         m.fail("init=/bin/nosuch: expected 'bootstrap: exec initfs:/bin/nosuch: "
                "No such file or directory', got:", got.group(0))
     m.expect(r"^ochre: init exited with status 72; powering off", partial=False)
-    m.wait_exit(status=3)
+    m.wait_exit(status=TEST_FAILED)
 
 
 @pytest.mark.points(3)
@@ -253,7 +254,7 @@ def test_fork_shares_initfs(ochre, tmp_path):
     result = m.expect(r"^bootcheck: (OK|FAIL.*)$", partial=False)
     if result.group(1) != "OK":
         m.fail("bootcheck failed:", result.group(0))
-    m.wait_exit(status=1)
+    m.wait_exit(status=POWEROFF)
 
 
 def test_borrowed_frames(ochre):

@@ -10,6 +10,7 @@ grader/host/test_canon.py.
 """
 
 import pytest
+from ochre.machine import POWEROFF
 
 pytestmark = pytest.mark.lab(5)
 
@@ -91,4 +92,4 @@ def test_shell_cd_pwd(ochre):
     m.expect(r"^ramfs:/$", partial=False)
     run("exit")
     m.expect(r"^ochre: init exited with status 0", partial=False)
-    m.wait_exit(status=1)
+    m.wait_exit(status=POWEROFF)

@@ -12,6 +12,7 @@ one yourself:
 import re
 
 import pytest
+from ochre.machine import POWEROFF
 
 pytestmark = pytest.mark.lab(6)
 
@@ -31,7 +32,7 @@ def run_steps(ochre, prog, steps, timeout=60):
         m.drain()
         m.fail(f"user test {prog} failed:", result.group(0))
     m.expect(r"^ochre: init exited with status 0", partial=False)
-    m.wait_exit(status=1)
+    m.wait_exit(status=POWEROFF)
     return m
 
 
