@@ -141,8 +141,15 @@ static struct file *pipe_end(struct pipe *p, int mode)
 	return f;
 }
 
-static int64_t sys_pipe(uint64_t ufds)
+/* pipe2(fds, flags): flags may hold O_CLOEXEC and O_CLOFORK, which mark
+ * both ends; the whole 64-bit register is checked, so a stray high bit is
+ * EINVAL rather than silently ignored. libc's pipe(fds) passes 0. */
+static int64_t sys_pipe(uint64_t ufds, uint64_t flags)
 {
+	if (flags & ~(uint64_t)(O_CLOEXEC | O_CLOFORK))
+		return -EINVAL;
+	int fdflags = (flags & O_CLOEXEC ? FD_CLOEXEC : 0) |
+		      (flags & O_CLOFORK ? FD_CLOFORK : 0);
 	struct pipe *p = kzalloc(sizeof(*p));
 	if (!p)
 		return -ENOMEM;
@@ -155,9 +162,9 @@ static int64_t sys_pipe(uint64_t ufds)
 			kfree(p);
 		return -ENOMEM;
 	}
-	int fds[2] = { fd_install(r, 0), -1 };
+	int fds[2] = { fd_install(r, fdflags), -1 };
 	if (fds[0] >= 0)
-		fds[1] = fd_install(w, 0);
+		fds[1] = fd_install(w, fdflags);
 	int err = fds[1] < 0 ? -EMFILE : copyout(ufds, fds, sizeof(fds));
 	if (err) {
 		if (fds[0] >= 0)

@@ -69,7 +69,14 @@ int dup2(int oldfd, int newfd)
 
 int pipe(int fds[2])
 {
-	return (int)__syscall_ret(syscall1(SYS_PIPE, fds));
+	return pipe2(fds, 0);
+}
+
+int pipe2(int fds[2], int flags)
+{
+	/* (unsigned) so a negative int reaches the kernel as 32 bits, not
+	 * sign-extended; the kernel rejects every bit it does not know. */
+	return (int)__syscall_ret(syscall2(SYS_PIPE, fds, (unsigned)flags));
 }
 
 int fsync(int fd)

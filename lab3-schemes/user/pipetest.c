@@ -2,14 +2,19 @@
  * Pipes: data arrives intact and in order through the 4 KiB buffer (the
  * writer blocks while it is full, the reader while it is empty); a read
  * returns what is there; EOF once every writer is gone; EPIPE (not a
- * signal: Ochre has none for this) once every reader is.
+ * signal: Ochre has none for this) once every reader is. pipe2's
+ * O_CLOEXEC closes both ends in an exec'd program; unknown flag bits,
+ * also high ones, give EINVAL.
  */
 #include "utest.h"
 #include <fcntl.h>
+#include <ochre/syscall.h>
 #include <sys/wait.h>
+#include <syscall.h>
 #include <unistd.h>
 
 #define TOTAL	(100 * 1024)
+#define SELF	"initfs:/bin/pipetest"
 
 static unsigned char pattern(size_t i)
 {
@@ -155,11 +160,94 @@ static void blocking(void)
 	printf("pipetest: blocking and EPIPE across processes ok\n");
 }
 
-int main(void)
+/* Without a syscall that asks, an fd is open if dup accepts it. */
+static int is_open(int fd)
 {
+	int d = dup(fd);
+	if (d >= 0)
+		close(d);
+	return d >= 0;
+}
+
+/* After exec: argv = pipetest cloexec <r> <w> <plain r> <plain w>. */
+static int cloexec_child(char **argv)
+{
+	utest_name = "pipetest (exec'd child)";
+	int r = atoi(argv[2]), w = atoi(argv[3]);
+	int pr = atoi(argv[4]), pw = atoi(argv[5]);
+	CHECK(!is_open(r));		/* O_CLOEXEC marked both ends */
+	CHECK(!is_open(w));
+	CHECK_ERR(read(r, NULL, 0), EBADF);
+	CHECK(is_open(pr));		/* pipe(fds) marks nothing */
+	CHECK(is_open(pw));
+	CHECK_EQ(write(pw, "k", 1), 1);
+	return 0;
+}
+
+static void flags(void)
+{
+	int fds[2] = { -1, -1 };
+	/* Bad flags: EINVAL, and no fd is made. */
+	CHECK_ERR(pipe2(fds, O_NONBLOCK), EINVAL);
+	CHECK_ERR(pipe2(fds, O_CLOEXEC | O_RDWR), EINVAL);
+	CHECK_ERR(pipe2(fds, -1), EINVAL);
+	CHECK_ERR(__syscall_ret(syscall2(SYS_PIPE, fds, ~0UL)), EINVAL);
+	CHECK_ERR(__syscall_ret(syscall2(SYS_PIPE, fds,
+					 (1UL << 32) | O_CLOEXEC)), EINVAL);
+	CHECK(fds[0] == -1 && fds[1] == -1);
+	CHECK(!is_open(3));
+	/* A bad pointer with good flags is still EFAULT, and leaks nothing. */
+	CHECK_ERR(pipe2(NULL, O_CLOEXEC), EFAULT);
+	CHECK(!is_open(3));
+
+	/* O_CLOFORK alone is accepted (lab 4's fork by FT_INHERIT drops it). */
+	CHECK_EQ(pipe2(fds, O_CLOFORK), 0);
+	CHECK_EQ(close(fds[0]), 0);
+	CHECK_EQ(close(fds[1]), 0);
+
+	/* O_CLOEXEC: both ends gone in the exec'd program, not in ours. */
+	int ce[2], plain[2];
+	CHECK_EQ(pipe2(ce, O_CLOEXEC | O_CLOFORK), 0);
+	CHECK_EQ(pipe(plain), 0);
+	pid_t pid = fork();
+	if (pid == 0) {
+		char a[4][12];
+		snprintf(a[0], sizeof(a[0]), "%d", ce[0]);
+		snprintf(a[1], sizeof(a[1]), "%d", ce[1]);
+		snprintf(a[2], sizeof(a[2]), "%d", plain[0]);
+		snprintf(a[3], sizeof(a[3]), "%d", plain[1]);
+		char *args[] = { "pipetest", "cloexec", a[0], a[1], a[2], a[3],
+				 NULL };
+		execv(SELF, args);
+		printf("pipetest: FAIL execve %s: %s\n", SELF, strerror(errno));
+		_exit(1);
+	}
+	CHECK(pid > 0);
+	int status;
+	CHECK_EQ(waitpid(pid, &status, 0), pid);
+	CHECK(WIFEXITED(status));
+	CHECK_EQ(WEXITSTATUS(status), 0);
+	char c;
+	CHECK_EQ(read(plain[0], &c, 1), 1);	/* the child wrote through it */
+	CHECK_EQ(c, 'k');
+	/* Ours still work. */
+	CHECK_EQ(write(ce[1], "x", 1), 1);
+	CHECK_EQ(read(ce[0], &c, 1), 1);
+	for (int i = 0; i < 2; i++) {
+		CHECK_EQ(close(ce[i]), 0);
+		CHECK_EQ(close(plain[i]), 0);
+	}
+	printf("pipetest: pipe2 flags and close-on-exec ok\n");
+}
+
+int main(int argc, char **argv)
+{
+	if (argc == 6 && strcmp(argv[1], "cloexec") == 0)
+		return cloexec_child(argv);
 	utest_begin("pipetest");
 	one_process();
 	blocking();
 	big_transfer();
+	flags();
 	utest_ok();
 }

@@ -35,6 +35,7 @@ off_t lseek(int fd, off_t off, int whence);
 int dup(int fd);
 int dup2(int oldfd, int newfd);
 int pipe(int fds[2]);
+int pipe2(int fds[2], int flags);	/* O_CLOEXEC, O_CLOFORK */
 int unlink(const char *path);
 int rmdir(const char *path);
 int chdir(const char *path);
