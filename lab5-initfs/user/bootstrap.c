@@ -6,7 +6,7 @@
  *                 ┌─────────────────┴──────────────────┐
  *           parent (pid 1)                        child (pid 2)
  *           waits for one byte  <──── pipe ────   validates the image,
- *           on the pipe                           registers initfs:,
+ *           on the pipe        (O_CLOEXEC)        registers initfs:,
  *           execve initfs:/bin/init               writes the byte, serves
  *           = init, still pid 1                   = the initfs daemon
  *
@@ -146,8 +146,10 @@ static void init_path(const char *name, char *path, size_t size)
 static int start_daemon(const void *img, size_t size)
 {
 	/* BEGIN LAB5 SOLUTION: §2 fork the daemon */
+	/* Close-on-exec: whatever bootstrap execs next (init, or the rescue
+	 * shell) starts without these, so init has exactly fds 0-2. */
 	int p[2];
-	if (pipe(p) != 0) {
+	if (pipe2(p, O_CLOEXEC) != 0) {
 		printf("bootstrap: pipe: %s\n", strerror(errno));
 		return EXIT_NO_FORK;
 	}
@@ -164,8 +166,7 @@ static int start_daemon(const void *img, size_t size)
 	 * sees end-of-file when the daemon dies before it is ready. */
 	close(p[1]);
 	char c;
-	ssize_t n = read(p[0], &c, 1);
-	close(p[0]);		/* init must start with fds 0-2 only */
+	ssize_t n = read(p[0], &c, 1);	/* exec closes p[0] (O_CLOEXEC) */
 	if (n == 1)
 		return 0;
 	int status = 0;
