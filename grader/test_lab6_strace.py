@@ -79,8 +79,9 @@ def test_ptrace_libc(ochre):
 @pytest.mark.points(3)
 def test_strace_simple(ochre):
     """`strace straceme` shows each system call with its decoded name and
-    arguments (the string of a write, read through proc:/<pid>/mem), its
-    result, errors as `-1 ENOENT` / `-1 EBADF`, the exit call (`= ?`) and
+    arguments (the string of a write, read through proc:/<pid>/mem; pipe2's
+    fds and flags), its result, errors as `-1 ENOENT` / `-1 EBADF` /
+    `-1 EINVAL`, the exit call (`= ?`) and
     `+++ exited with 3 +++`; strace itself exits with its program's
     status."""
     command = "strace straceme"
@@ -98,6 +99,10 @@ def test_strace_simple(ochre):
         (r'^open\("initfs:/nosuch", O_RDONLY\) = -1 ENOENT\b',
          "the failed open with its path and -1 ENOENT"),
         (r"^close\(42\) = -1 EBADF\b", "close(42) failing with -1 EBADF"),
+        (r"^pipe\(\[\d+, \d+\], O_CLOEXEC\) = 0$",
+         "pipe2(p, O_CLOEXEC): the fds it made and its flags by name"),
+        (r"^pipe\(0x[0-9a-f]+, O_CLOFORK\|0x800\) = -1 EINVAL\b",
+         "pipe2 with O_NONBLOCK failing with -1 EINVAL, the unknown bit in hex"),
         (rf"^getpid\(\) = {pid}$", f"getpid() returning the tracee's own pid {pid}"),
         (r"^exit\(3\) = \?$", "the exit call, which never returns (= ?)"),
         (r"^\+\+\+ exited with 3 \+\+\+$", "the exit line"),

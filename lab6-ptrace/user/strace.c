@@ -50,6 +50,7 @@ enum arg_kind {
 	A_SIG,		/* a signal number */
 	A_WHENCE,	/* lseek origin */
 	A_FDPAIR,	/* int[2] filled by the call (pipe) */
+	A_PFLAGS,	/* pipe2() flags: 0 or O_CLOEXEC|O_CLOFORK */
 };
 
 struct syscall_info {
@@ -87,7 +88,7 @@ static const struct syscall_info syscalls[SYS_MAX] = {
 	[SYS_FPATH]	= CALL("fpath", 3, A_INT, A_RBUF, A_UINT),
 	[SYS_DUP]	= CALL("dup", 1, A_INT),
 	[SYS_DUP2]	= CALL("dup2", 2, A_INT, A_INT),
-	[SYS_PIPE]	= CALL("pipe", 1, A_FDPAIR),
+	[SYS_PIPE]	= CALL("pipe", 2, A_FDPAIR, A_PFLAGS),
 	[SYS_GETDENTS]	= CALL("getdents", 3, A_INT, A_PTR, A_UINT),
 	[SYS_UNLINK]	= CALL("unlink", 1, A_STR),
 	[SYS_MKDIR]	= CALL("mkdir", 2, A_STR, A_HEX),
@@ -235,6 +236,28 @@ static void show_oflags(char *out, size_t size, uint64_t v)
 		snprintf(out + o, size - o, "|0x%lx", (unsigned long)v);
 }
 
+/* pipe2's flags have no access mode: 0 is "0", not O_RDONLY; bits the
+ * kernel rejects are shown in hex, not dropped. */
+static void show_pflags(char *out, size_t size, uint64_t v)
+{
+	static const struct { uint64_t flag; const char *name; } pflags[] = {
+		{ O_CLOEXEC, "O_CLOEXEC" }, { O_CLOFORK, "O_CLOFORK" },
+	};
+	size_t o = 0;
+	out[0] = '\0';
+	for (size_t i = 0; i < sizeof(pflags) / sizeof(pflags[0]); i++)
+		if (v & pflags[i].flag) {
+			o += (size_t)snprintf(out + o, size - o, "%s%s",
+					      o ? "|" : "", pflags[i].name);
+			v &= ~pflags[i].flag;
+		}
+	if (v)
+		snprintf(out + o, size - o, "%s0x%lx", o ? "|" : "",
+			 (unsigned long)v);
+	else if (!o)
+		snprintf(out, size, "0");
+}
+
 static void show_arg(struct tracee *t, int i, enum arg_kind kind)
 {
 	char *out = t->text[i];
@@ -265,6 +288,9 @@ static void show_arg(struct tracee *t, int i, enum arg_kind kind)
 		break;
 	case A_OFLAGS:
 		show_oflags(out, ARG_TEXT, v);
+		break;
+	case A_PFLAGS:
+		show_pflags(out, ARG_TEXT, v);
 		break;
 	case A_SIG:
 		if (v < NSIG && signal_names[v])

@@ -1,7 +1,8 @@
 /*
  * A small program for strace to show (grader/test_lab6_strace.py): a
- * write with a string, two failing calls and an exit status, so the
- * trace has decoded names, arguments, errors and an exit line:
+ * write with a string, failing calls, a pipe2 with flags and an exit
+ * status, so the trace has decoded names, arguments, flags, errors and an
+ * exit line:
  *
  *	$ strace straceme
  */
@@ -13,6 +14,9 @@ int main(void)
 	write(STDOUT_FILENO, "hello from straceme\n", 20);
 	open("initfs:/nosuch", O_RDONLY);	/* -1 ENOENT */
 	close(42);				/* -1 EBADF */
+	int p[2];
+	pipe2(p, O_CLOEXEC);			/* flags shown by name */
+	pipe2(p, O_CLOFORK | O_NONBLOCK);	/* -1 EINVAL, 0x800 in hex */
 	getpid();
 	return 3;
 }
