@@ -31,6 +31,17 @@ MISTAKES = {
         "test_fork_memory",
         r"user test forkmem failed: forkmem: FAIL \S*forkmem\.c:\d+: child \d+ was "
         r"killed by signal 11 \(SIGSEGV\) before it wrote"),
+    # §5.2: __fork_child pops two registers in the wrong order; the child's
+    # check names the register and shows both values in hex.
+    "fork_child_pops_swapped": (
+        [("lab4-userspace-exec/libc/fork.asm",
+          "__fork_child:\n; BEGIN LAB4 SOLUTION: §5.2 __fork_child\n\tadd rsp, 8\n"
+          "\tpop r15\n\tpop r14\n",
+          "__fork_child:\n; BEGIN LAB4 SOLUTION: §5.2 __fork_child\n\tadd rsp, 8\n"
+          "\tpop r14\n\tpop r15\n")],
+        "test_fork_memory",
+        r"user test forkmem failed: forkmem \(child\): FAIL \S*forkmem\.c:\d+: "
+        r"r14 after fork: got 0x6666666666666666, want 0x5555555555555555"),
     # §3.1: AS_COPY does not move the copy's mmap_next past the copied
     # mappings, so the child's next mmap lands on them and malloc fails.
     "as_copy_no_mmap_next": (
