@@ -41,7 +41,8 @@ EXCLUDED_TOP = ("build", ".ci", ".git")
 EXCLUDED_PARTS = ("__pycache__", ".pytest_cache")
 # Maintainer files that quote the reference solution (lines, private helper
 # names): a student tree must not show them.
-INSTRUCTOR_ONLY = ("grader/host/test_mapper_mutations.py",)
+INSTRUCTOR_ONLY = ("grader/host/test_mapper_mutations.py",
+                   "grader/host/test_fail_headlines.py")
 
 
 def show(path):

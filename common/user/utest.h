@@ -3,13 +3,17 @@
  * progress, and ends with "<name>: OK" and exit status 0; any failed CHECK
  * prints "<name>: FAIL file:line: what" and exits 1. The grader boots with
  * init=<name> and reads those lines (the kernel powers off when init exits
- * and passes its status on).
+ * and passes its status on). The first FAIL line of any process ends the
+ * test, so a child or daemon renames itself (utest_name = "x (child)") and
+ * reports its own failures; values print named, errno with its name, large
+ * numbers in hex too.
  */
 #ifndef UTEST_H
 #define UTEST_H
 
 #include <errno.h>
 #include <fcntl.h>
+#include <ochre/signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,12 +23,68 @@
 
 static const char *utest_name = "test";
 
+/* errno's name ("ENOMEM"), or "E?" for a number without one. */
+static inline const char *utest_errname(int e)
+{
+	static const char *const names[] = {
+		[EPERM] = "EPERM", [ENOENT] = "ENOENT", [ESRCH] = "ESRCH",
+		[EINTR] = "EINTR", [EIO] = "EIO", [ENXIO] = "ENXIO",
+		[E2BIG] = "E2BIG", [ENOEXEC] = "ENOEXEC", [EBADF] = "EBADF",
+		[ECHILD] = "ECHILD", [EAGAIN] = "EAGAIN", [ENOMEM] = "ENOMEM",
+		[EACCES] = "EACCES", [EFAULT] = "EFAULT", [EBUSY] = "EBUSY",
+		[EEXIST] = "EEXIST", [EXDEV] = "EXDEV", [ENODEV] = "ENODEV",
+		[ENOTDIR] = "ENOTDIR", [EISDIR] = "EISDIR", [EINVAL] = "EINVAL",
+		[ENFILE] = "ENFILE", [EMFILE] = "EMFILE", [ENOTTY] = "ENOTTY",
+		[EFBIG] = "EFBIG", [ENOSPC] = "ENOSPC", [ESPIPE] = "ESPIPE",
+		[EROFS] = "EROFS", [EPIPE] = "EPIPE", [ERANGE] = "ERANGE",
+		[ENAMETOOLONG] = "ENAMETOOLONG", [ENOSYS] = "ENOSYS",
+		[ENOTEMPTY] = "ENOTEMPTY", [ELOOP] = "ELOOP",
+	};
+	if (e == 0)
+		return "none";
+	if (e < 0 || e >= (int)(sizeof(names) / sizeof(names[0])) || !names[e])
+		return "E?";
+	return names[e];
+}
+
+/*
+ * A value as a student reads it best: small numbers in decimal, anything
+ * that looks like an address or a bit pattern in hex too. Returns buf.
+ */
+static inline const char *utest_val(char buf[48], long v)
+{
+	char tmp[24];
+	int n = 0, i = 0;
+	unsigned long u = v < 0 ? 0 - (unsigned long)v : (unsigned long)v;
+	do
+		tmp[n++] = (char)('0' + u % 10);
+	while ((u /= 10) != 0);
+	if (v < 0)
+		buf[i++] = '-';
+	while (n > 0)
+		buf[i++] = tmp[--n];
+	if (v <= -4096 || v >= 65536) {
+		u = (unsigned long)v;
+		do
+			tmp[n++] = "0123456789abcdef"[u % 16];
+		while ((u /= 16) != 0);
+		memcpy(buf + i, " (0x", 4);
+		i += 4;
+		while (n > 0)
+			buf[i++] = tmp[--n];
+		buf[i++] = ')';
+	}
+	buf[i] = '\0';
+	return buf;
+}
+
 #define CHECK(cond)                                                        \
 	do {                                                               \
 		if (!(cond)) {                                             \
-			printf("%s: FAIL %s:%d: %s (errno %d: %s)\n",      \
-			       utest_name, __FILE__, __LINE__, #cond, errno, \
-			       strerror(errno));                           \
+			int _e = errno;                                    \
+			printf("%s: FAIL %s:%d: %s (errno %d %s: %s)\n",   \
+			       utest_name, __FILE__, __LINE__, #cond, _e,  \
+			       utest_errname(_e), strerror(_e));           \
 			exit(1);                                           \
 		}                                                          \
 	} while (0)
@@ -33,9 +93,27 @@ static const char *utest_name = "test";
 	do {                                                               \
 		long _a = (long)(a), _b = (long)(b);                       \
 		if (_a != _b) {                                            \
-			printf("%s: FAIL %s:%d: %s == %s: got %ld, "       \
-			       "expected %ld (errno %d)\n", utest_name,    \
-			       __FILE__, __LINE__, #a, #b, _a, _b, errno); \
+			int _e = errno;                                    \
+			char _ga[48], _gb[48];                             \
+			printf("%s: FAIL %s:%d: %s == %s: got %s, "        \
+			       "expected %s (errno %d %s)\n", utest_name,  \
+			       __FILE__, __LINE__, #a, #b,                 \
+			       utest_val(_ga, _a),            \
+			       utest_val(_gb, _b), _e,        \
+			       utest_errname(_e));                         \
+			exit(1);                                           \
+		}                                                          \
+	} while (0)
+
+/* A register, address or bit pattern: named, in hex. */
+#define CHECK_HEX(name, got, want)                                         \
+	do {                                                               \
+		unsigned long _g = (unsigned long)(got),                   \
+			      _w = (unsigned long)(want);                  \
+		if (_g != _w) {                                            \
+			printf("%s: FAIL %s:%d: %s: got %#018lx, "         \
+			       "want %#018lx\n", utest_name, __FILE__,     \
+			       __LINE__, (name), _g, _w);                  \
 			exit(1);                                           \
 		}                                                          \
 	} while (0)
@@ -45,14 +123,64 @@ static const char *utest_name = "test";
 	do {                                                               \
 		errno = 0;                                                 \
 		long _r = (long)(call);                                    \
-		if (_r != -1 || errno != (e)) {                            \
-			printf("%s: FAIL %s:%d: %s: got %ld errno %d (%s),"\
-			       " expected -1 errno %d (%s)\n", utest_name, \
-			       __FILE__, __LINE__, #call, _r, errno,       \
-			       strerror(errno), (e), strerror(e));         \
+		int _e = errno;                                            \
+		if (_r != -1 || _e != (e)) {                               \
+			printf("%s: FAIL %s:%d: %s: got %ld errno %d %s "  \
+			       "(%s), expected -1 errno %d %s (%s)\n",     \
+			       utest_name, __FILE__, __LINE__, #call, _r,  \
+			       _e, utest_errname(_e), strerror(_e), (e),   \
+			       utest_errname(e), strerror(e));             \
 			exit(1);                                           \
 		}                                                          \
 	} while (0)
+
+/* A signal's name ("SIGSEGV"), or "SIG?". */
+static inline const char *utest_signame(int sig)
+{
+	switch (sig) {
+	case SIGILL: return "SIGILL";
+	case SIGTRAP: return "SIGTRAP";
+	case SIGFPE: return "SIGFPE";
+	case SIGKILL: return "SIGKILL";
+	case SIGSEGV: return "SIGSEGV";
+	case SIGTERM: return "SIGTERM";
+	default: return "SIG?";
+	}
+}
+
+/*
+ * Reads the n bytes child pid writes to fd. The caller has closed its own
+ * copy of the pipe's write end, so if the child dies first the read gets
+ * end of file, and this fails saying how the child ended: a parent never
+ * waits forever for a child that can no longer write.
+ */
+#define CHECK_READ_CHILD(fd, buf, n, pid)                                  \
+	utest_read_child(__FILE__, __LINE__, (fd), (buf), (n), (pid))
+
+static inline void utest_read_child(const char *file, int line, int fd,
+				    void *buf, size_t n, pid_t pid)
+{
+	ssize_t r = read(fd, buf, n);
+	int e = errno, status = 0;
+	if (r == (ssize_t)n)
+		return;
+	if (r == 0 && waitpid(pid, &status, 0) == pid) {
+		if (WIFSIGNALED(status))
+			printf("%s: FAIL %s:%d: child %d was killed by signal "
+			       "%d (%s) before it wrote (the kernel's report "
+			       "is above)\n", utest_name, file, line, (int)pid,
+			       WTERMSIG(status), utest_signame(WTERMSIG(status)));
+		else
+			printf("%s: FAIL %s:%d: child %d exited with status %d "
+			       "before it wrote\n", utest_name, file, line,
+			       (int)pid, WEXITSTATUS(status));
+	} else {
+		printf("%s: FAIL %s:%d: read from child %d: got %ld, want %lu "
+		       "(errno %d %s)\n", utest_name, file, line, (int)pid,
+		       (long)r, (unsigned long)n, e, utest_errname(e));
+	}
+	exit(1);
+}
 
 /*
  * Children this process already had when the test began. From lab 5 on,

@@ -173,6 +173,12 @@ def _log_base(item):
 
 # ---- the ochre fixture -----------------------------------------------------
 
+# A FAIL line of a user test program (common/user/utest.h): "NAME: FAIL
+# file:line: what", NAME the program's name, perhaps with " (child)" or the
+# like. (A user test boots with init=, never with ktest=: no KTEST lines.)
+UTEST_FAIL = r"[^:]+: FAIL .*"
+
+
 class Ochre:
     """Boots kernels for one test. Every boot is a fresh QEMU."""
 
@@ -234,13 +240,18 @@ class Ochre:
         "prog: OK" line and a clean power-off with status 0.
 
         User test programs print "prog: FAIL file:line: what" on failure
-        (common/user/utest.h); that line is the failure message.
+        (common/user/utest.h). The first FAIL line of any of its processes
+        (a child names itself "prog (child): FAIL ...", a daemon likewise)
+        ends the test at once and is the headline: its parent may be
+        blocked on that child and would otherwise never say anything.
         """
         m = self.boot(f"init={prog}", timeout=timeout)
-        result = m.expect(rf"^{re.escape(prog)}: (OK|FAIL.*)$", partial=False)
-        if result.group(1) != "OK":
-            m.drain()
-            m.fail(f"user test {prog} failed:", result.group(0))
+        ok = f"{prog}: OK"
+        result = m.expect(rf"^({re.escape(ok)}|{UTEST_FAIL})$", partial=False)
+        if result.group(1) != ok:
+            m.drain(timeout=2.0)
+            m.fail(f"user test {prog} failed: {result.group(0)}",
+                   "(the first FAIL line of any of the test's processes ends the test)")
         m.expect(r"^ochre: init exited with status 0", partial=False)
         m.wait_exit(status=POWEROFF)
         return m
@@ -292,13 +303,16 @@ def pytest_runtest_makereport(item, call):
     rep = outcome.get_result()
     if not rep.failed or call.excinfo is None:
         return
+    doc = dict(item.user_properties).get(scores.DOC)
+    about = f"\n--- what this test checks ---\n{doc}" if doc else ""
     if call.excinfo.errisinstance(GradeFailure):
-        rep.longrepr = str(call.excinfo.value)
+        rep.longrepr = str(call.excinfo.value) + about
         return
     o = item.stash.get(OCHRE, None)
     if o is not None and o.machines:
         m = o.machines[-1]
-        rep.longrepr = f"{rep.longrepr}\n\n" + m.report("Kernel state when the test failed:")
+        rep.longrepr = (f"{rep.longrepr}\n\n" + m.report("Kernel state when the test failed:")
+                        + about)
 
 
 class _ScoreCollector:

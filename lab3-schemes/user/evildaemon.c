@@ -93,8 +93,9 @@ static int step_no;
 
 static void __attribute__((noreturn)) dfail(const char *what, long got)
 {
-	printf("evildaemon: FAIL daemon, step %d: %s (got %ld, errno %d)\n",
-	       step_no, what, got, errno);
+	int e = errno;
+	printf("evildaemon: FAIL daemon, step %d: %s (got %ld, errno %d %s)\n",
+	       step_no, what, got, e, utest_errname(e));
 	_exit(1);
 }
 
@@ -333,11 +334,13 @@ int main(void)
 		int ok = s->client_errno ? r == -1 && errno == s->client_errno
 					 : r == good[s->call];
 		if (!ok) {
+			int e = errno;
 			printf("evildaemon: FAIL step %d (misdeed %d): got %ld "
-			       "errno %d (%s), expected %s %s\n", i, s->misdeed, r,
-			       errno, strerror(errno),
+			       "errno %d %s (%s), expected %s %s\n", i,
+			       s->misdeed, r, e, utest_errname(e), strerror(e),
 			       s->client_errno ? "errno" : "result",
-			       s->client_errno ? strerror(s->client_errno) : "good");
+			       s->client_errno ? utest_errname(s->client_errno)
+					       : "good");
 			exit(1);
 		}
 	}

@@ -149,9 +149,11 @@ static void refuse(const char *what, size_t len, int e)
 	errno = 0;
 	int r = execve(path, argv, environ);
 	if (r != -1 || errno != e) {
-		printf("exectest: FAIL execve of %s: got %d errno %d (%s), "
-		       "expected errno %d (%s)\n", what, r, errno,
-		       strerror(errno), e, strerror(e));
+		int got = errno;
+		printf("exectest: FAIL execve of %s: got %d errno %d %s (%s), "
+		       "expected errno %d %s (%s)\n", what, r, got,
+		       utest_errname(got), strerror(got), e, utest_errname(e),
+		       strerror(e));
 		exit(1);
 	}
 	CHECK_EQ(canary, 0x5a5a);

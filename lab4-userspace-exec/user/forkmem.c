@@ -62,9 +62,14 @@ static void check_regs(const uint64_t *out)
 		0x1111111111111111, 0x2222222222222222, 0x3333333333333333,
 		0x4444444444444444, 0x5555555555555555, 0x6666666666666666,
 	};
+	static const char *const name[6] = {
+		"rbx after fork", "rbp after fork", "r12 after fork",
+		"r13 after fork", "r14 after fork", "r15 after fork",
+	};
 	for (int i = 0; i < 6; i++)
-		CHECK_EQ(out[i], want[i]);
-	CHECK_EQ(out[7] % 16, 0);
+		CHECK_HEX(name[i], out[i], want[i]);
+	/* a misaligned rsp shows the 16-aligned value it should have had */
+	CHECK_HEX("rsp after fork (16-byte aligned)", out[7], out[7] & ~15UL);
 }
 
 static void registers(void)
@@ -146,7 +151,10 @@ static void snapshot(void)
 		CHECK_EQ(bss[5000], 'c');
 		_exit(0);
 	}
-	CHECK_EQ(read(to_parent[0], &c, 1), 1);	/* the child has written */
+	/* Only the child writes to_parent: if it dies, we read end of file. */
+	CHECK_EQ(close(to_parent[1]), 0);
+	CHECK_EQ(close(to_child[0]), 0);
+	CHECK_READ_CHILD(to_parent[0], &c, 1, pid);	/* the child has written */
 	CHECK_EQ(global, 1000);
 	CHECK_EQ(*vlocal, 2000);
 	CHECK_EQ(heap[50], 350);
@@ -162,10 +170,8 @@ static void snapshot(void)
 	CHECK_EQ(status, 0);
 	CHECK_EQ(global, 77);
 	CHECK_EQ(heap[50], 350);
-	for (int i = 0; i < 2; i++) {
-		close(to_child[i]);
-		close(to_parent[i]);
-	}
+	CHECK_EQ(close(to_child[1]), 0);
+	CHECK_EQ(close(to_parent[0]), 0);
 	munmap(map, 3 * 4096);
 	free(heap);
 	printf("forkmem: globals, bss, heap, stack and mmap copied, then "
