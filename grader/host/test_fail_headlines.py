@@ -1,7 +1,7 @@
 """A failing check is the headline, wherever it ran: lab 4's solution with
 one of the handout's common mistakes put in must fail its test with the
 FAIL line of the process that caught it (a child, here), not a TIMEOUT
-while the parent waits for that child, and within normal test time.
+while the parent waits for that child (before any wait limit ends it).
 
 Maintainers only: the mistakes quote lines of the reference solution, so
 `make handout` leaves this file out of the student tree (grader/handout.py,
@@ -12,11 +12,14 @@ QEMU once.
 import re
 import shlex
 import sys
-import time
 
 import pytest
 
 from conftest import make, sh
+
+# The solution region that opens __fork_child (spelled in pieces, so that
+# only real solution regions look like markers).
+FORK_CHILD = "__fork_child:\n; BEGIN LAB" "4 SOLUTION: §5.2 __fork_child\n"
 
 # name: ([(file, text to replace, replacement), ...], test to grade,
 #        regex the headline must match)
@@ -26,8 +29,8 @@ MISTAKES = {
     # dies of a page fault; the parent, waiting for it on a pipe, must say so.
     "fork_child_no_add_rsp": (
         [("lab4-userspace-exec/libc/fork.asm",
-          "__fork_child:\n; BEGIN LAB4 SOLUTION: §5.2 __fork_child\n\tadd rsp, 8\n",
-          "__fork_child:\n; BEGIN LAB4 SOLUTION: §5.2 __fork_child\n")],
+          FORK_CHILD + "\tadd rsp, 8\n",
+          FORK_CHILD)],
         "test_fork_memory",
         r"user test forkmem failed: forkmem: FAIL \S*forkmem\.c:\d+: child \d+ was "
         r"killed by signal 11 \(SIGSEGV\) before it wrote"),
@@ -35,9 +38,9 @@ MISTAKES = {
     # check names the register and shows both values in hex.
     "fork_child_pops_swapped": (
         [("lab4-userspace-exec/libc/fork.asm",
-          "__fork_child:\n; BEGIN LAB4 SOLUTION: §5.2 __fork_child\n\tadd rsp, 8\n"
+          FORK_CHILD + "\tadd rsp, 8\n"
           "\tpop r15\n\tpop r14\n",
-          "__fork_child:\n; BEGIN LAB4 SOLUTION: §5.2 __fork_child\n\tadd rsp, 8\n"
+          FORK_CHILD + "\tadd rsp, 8\n"
           "\tpop r14\n\tpop r15\n")],
         "test_fork_memory",
         r"user test forkmem failed: forkmem \(child\): FAIL \S*forkmem\.c:\d+: "
@@ -65,15 +68,10 @@ MISTAKES = {
         r"mine == before: got \d+.*, expected"),
 }
 
-# A test that fails must say so well before a wait limit (30 s per wait,
-# 60 s for a user test) could have been what ended it.
-NORMAL_TIME = 45.0
-
-
 @pytest.mark.parametrize("name", sorted(MISTAKES))
 def test_mistake_headline_is_the_failing_check(tree_copy, name):
     """The mistake makes its lab-4 test fail with the child's FAIL line as
-    the headline, not a TIMEOUT, and soon."""
+    the headline, not a TIMEOUT."""
     edits, test, headline = MISTAKES[name]
     for path, old, new in edits:
         src = tree_copy / path
@@ -87,14 +85,13 @@ def test_mistake_headline_is_the_failing_check(tree_copy, name):
 
     r = make("-j2 -C lab4-userspace-exec", cwd=tree_copy, timeout=900)
     assert r.returncode == 0, r.stdout[-3000:]
-    start = time.monotonic()
     r = sh(f"{shlex.quote(sys.executable)} -m pytest grader --lab 4 -n 0 "
            f"-p no:cacheprovider -k {test}", cwd=tree_copy, timeout=300)
-    took = time.monotonic() - start
     out = r.stdout
     assert r.returncode == 1, out[-4000:]
+    # No wait limit ended it (the grader says TIMEOUT when one does); host
+    # speed is not checked, so a loaded CI machine cannot fail this test.
     assert "TIMEOUT" not in out, out[-4000:]
     assert re.search(headline, out), f"headline /{headline}/ not in:\n{out[-4000:]}"
     # The docstring follows the message (grader/README.md).
     assert "--- what this test checks ---" in out, out[-4000:]
-    assert took < NORMAL_TIME, f"grading took {took:.0f}s:\n{out[-4000:]}"
