@@ -26,25 +26,7 @@ static const char *utest_name = "test";
 /* errno's name ("ENOMEM"), or "E?" for a number without one. */
 static inline const char *utest_errname(int e)
 {
-	static const char *const names[] = {
-		[EPERM] = "EPERM", [ENOENT] = "ENOENT", [ESRCH] = "ESRCH",
-		[EINTR] = "EINTR", [EIO] = "EIO", [ENXIO] = "ENXIO",
-		[E2BIG] = "E2BIG", [ENOEXEC] = "ENOEXEC", [EBADF] = "EBADF",
-		[ECHILD] = "ECHILD", [EAGAIN] = "EAGAIN", [ENOMEM] = "ENOMEM",
-		[EACCES] = "EACCES", [EFAULT] = "EFAULT", [EBUSY] = "EBUSY",
-		[EEXIST] = "EEXIST", [EXDEV] = "EXDEV", [ENODEV] = "ENODEV",
-		[ENOTDIR] = "ENOTDIR", [EISDIR] = "EISDIR", [EINVAL] = "EINVAL",
-		[ENFILE] = "ENFILE", [EMFILE] = "EMFILE", [ENOTTY] = "ENOTTY",
-		[EFBIG] = "EFBIG", [ENOSPC] = "ENOSPC", [ESPIPE] = "ESPIPE",
-		[EROFS] = "EROFS", [EPIPE] = "EPIPE", [ERANGE] = "ERANGE",
-		[ENAMETOOLONG] = "ENAMETOOLONG", [ENOSYS] = "ENOSYS",
-		[ENOTEMPTY] = "ENOTEMPTY", [ELOOP] = "ELOOP",
-	};
-	if (e == 0)
-		return "none";
-	if (e < 0 || e >= (int)(sizeof(names) / sizeof(names[0])) || !names[e])
-		return "E?";
-	return names[e];
+	return e == 0 ? "none" : errno_name(e);
 }
 
 /*

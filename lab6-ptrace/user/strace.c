@@ -101,21 +101,6 @@ static const struct syscall_info syscalls[SYS_MAX] = {
 	[SYS_CALL]	= CALL("call", 2, A_INT, A_PTR),
 };
 
-static const char *const errno_names[] = {
-	[EPERM] = "EPERM", [ENOENT] = "ENOENT", [ESRCH] = "ESRCH",
-	[EINTR] = "EINTR", [EIO] = "EIO", [ENXIO] = "ENXIO",
-	[E2BIG] = "E2BIG", [ENOEXEC] = "ENOEXEC", [EBADF] = "EBADF",
-	[ECHILD] = "ECHILD", [EAGAIN] = "EAGAIN", [ENOMEM] = "ENOMEM",
-	[EACCES] = "EACCES", [EFAULT] = "EFAULT", [EBUSY] = "EBUSY",
-	[EEXIST] = "EEXIST", [EXDEV] = "EXDEV", [ENODEV] = "ENODEV",
-	[ENOTDIR] = "ENOTDIR", [EISDIR] = "EISDIR", [EINVAL] = "EINVAL",
-	[ENFILE] = "ENFILE", [EMFILE] = "EMFILE", [ENOTTY] = "ENOTTY",
-	[EFBIG] = "EFBIG", [ENOSPC] = "ENOSPC", [ESPIPE] = "ESPIPE",
-	[EROFS] = "EROFS", [EPIPE] = "EPIPE", [ERANGE] = "ERANGE",
-	[ENAMETOOLONG] = "ENAMETOOLONG", [ENOSYS] = "ENOSYS",
-	[ENOTEMPTY] = "ENOTEMPTY", [ELOOP] = "ELOOP",
-};
-
 static const char *const signal_names[NSIG] = {
 	[SIGILL] = "SIGILL", [SIGTRAP] = "SIGTRAP", [SIGFPE] = "SIGFPE",
 	[SIGKILL] = "SIGKILL", [SIGSEGV] = "SIGSEGV", [SIGTERM] = "SIGTERM",
@@ -467,9 +452,8 @@ static void on_post(struct tracee *t, const struct ptrace_event *ev)
 	format_call(t, call, sizeof(call));
 	if (ret < 0 && ret > -4096) {
 		int e = (int)-ret;
-		const char *name = e < (int)(sizeof(errno_names) / sizeof(errno_names[0])) &&
-				   errno_names[e] ? errno_names[e] : "E?";
-		snprintf(result, sizeof(result), "-1 %s (%s)", name, strerror(e));
+		snprintf(result, sizeof(result), "-1 %s (%s)", errno_name(e),
+			 strerror(e));
 	} else if (si && si->ret_hex) {
 		snprintf(result, sizeof(result), "0x%lx", (unsigned long)ret);
 	} else {

@@ -5,5 +5,6 @@
 
 extern int errno;
 const char *strerror(int err);
+const char *errno_name(int err);	/* "ENOMEM"; "E?" if unknown */
 
 #endif
