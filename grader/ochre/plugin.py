@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from . import scores, tree, triage
+from . import record, report, scores, tree, triage
 from .machine import DEFAULT_TIMEOUT, POWEROFF, GradeFailure, Machine
 from .symbols import Symbols
 
@@ -19,6 +19,7 @@ GRADING = pytest.StashKey()      # config -> Grading or None
 SCOREBOARD = pytest.StashKey()   # config -> Scoreboard
 OCHRE = pytest.StashKey()        # item -> Ochre (tests that booted)
 STARTED = pytest.StashKey()      # config -> time.monotonic() at start
+HTML = pytest.StashKey()         # config -> path of the HTML report written
 
 
 # ---- options and markers ---------------------------------------------------
@@ -34,6 +35,12 @@ def pytest_addoption(parser):
                     help="directory holding labN/ build outputs (default: <repo>/build)")
     group.addoption("--no-icount", action="store_true",
                     help="let guest time follow the host clock (not for grading)")
+    group.addoption("--record", action="store_true",
+                    help="record every boot's QEMU execution for `make replay TEST=name` "
+                         "(QEMU record/replay; <test>.rr beside the serial logs)")
+    group.addoption("--html", metavar="FILE",
+                    help="where the HTML report goes (default: report.html beside the "
+                         "serial logs)")
 
 
 def pytest_configure(config):
@@ -79,11 +86,16 @@ class Grading:
         self.sym_path = os.path.join(self.build_dir, "kernel.sym")
         self.log_dir = os.path.join(os.path.abspath(build_root), "grade", f"lab{lab}")
         self.icount = not config.getoption("no_icount")
+        self.record = config.getoption("record")
+        if self.record and not self.icount:
+            raise pytest.UsageError("--record needs instruction counting: drop --no-icount")
+        self.build_root = os.path.abspath(build_root)
         # The ISO `make qemu` in the lab directory boots, or None when the
         # grade is of another build (--build-root).
         own_iso = os.path.join(tree.REPO_ROOT, "build", f"lab{lab}", "ochre.iso")
         same = os.path.realpath(own_iso) == os.path.realpath(self.iso)
         self.foreign_iso = None if same else self.iso
+        self.kernel = os.path.join(self.build_dir, "kernel.elf")
         if not os.path.exists(self.iso):
             rel = os.path.relpath(self.lab_dir)
             raise pytest.UsageError(f"{os.path.relpath(self.iso)} does not exist: "
@@ -104,12 +116,16 @@ class Grading:
             self._symbols = Symbols.load(self.sym_path) or Symbols([])
         return self._symbols
 
-    def argv(self, cmdline, debug, debug_log):
-        return tree.orphan_guard() + tree.qemu_argv(self.qemu_args, cmdline, debug, debug_log,
-                                                    icount=self.icount)
+    def argv(self, cmdline, debug, debug_log, rr=None, base_args=None):
+        return tree.orphan_guard() + tree.qemu_argv(base_args or self.qemu_args, cmdline,
+                                                    debug, debug_log, icount=self.icount, rr=rr)
 
     def reproduce(self, cmdline):
         return tree.reproduce_command(self.lab_dir, cmdline, iso=self.foreign_iso)
+
+    def replay_hint(self, base, test_name):
+        grade_dir = self.log_dir if self.foreign_iso else None
+        return record.hint(self.lab_dir, base, test_name, self.record, grade_dir)
 
 
 def pytest_report_header(config):
@@ -188,6 +204,8 @@ class Ochre:
         self.symbols = grading.symbols
         self.machines = []
         self._base = _log_base(item)
+        self._test = item.nodeid
+        self._function = getattr(item, "originalname", None) or item.name
 
     def boot(self, cmdline="", timeout=DEFAULT_TIMEOUT, iso=None):
         """Start QEMU with this kernel command line; returns a Machine.
@@ -206,12 +224,16 @@ class Ochre:
         if iso:
             argv = [a.replace(g.iso, iso) for a in argv]
             reproduce = shlex.join(argv[len(tree.orphan_guard()):])
+        if g.record:
+            rr, base_args = record.prepare(base, cmdline, iso or g.iso, g.kernel, self._test)
+            argv = g.argv(cmdline, "cpu_reset", debug_log, rr=rr, base_args=base_args)
 
         def explain_reset(machine):
             return self._explain_reset(machine, cmdline, base, debug_log)
 
         m = Machine(argv, log_path=base + ".log", stderr_path=base + ".stderr",
-                    reproduce=reproduce, default_timeout=timeout,
+                    reproduce=reproduce, replay=g.replay_hint(base, self._function),
+                    recording=g.record, default_timeout=timeout,
                     explain_reset=explain_reset, symbols=g.symbols)
         m.cmdline = cmdline
         m.debug_log = debug_log
@@ -230,7 +252,8 @@ class Ochre:
                           partial=False).group(1)
         if result != "PASS":
             m.drain()
-            m.fail(f"in-kernel test {name}: expected PASS, got:", f"KTEST {name}: {result}")
+            m.fail(f"in-kernel test {name}: expected PASS, got:", f"KTEST {name}: {result}",
+                   expected=f"KTEST {name}: PASS", seen=f"KTEST {name}: {result}")
         m.expect(r"^KTEST done: 1 passed, 0 failed", partial=False)
         m.wait_exit(status=POWEROFF)
         return m
@@ -251,7 +274,8 @@ class Ochre:
         if result.group(1) != ok:
             m.drain(timeout=2.0)
             m.fail(f"user test {prog} failed: {result.group(0)}",
-                   "(the first FAIL line of any of the test's processes ends the test)")
+                   "(the first FAIL line of any of the test's processes ends the test)",
+                   expected=ok, seen=result.group(0))
         m.expect(r"^ochre: init exited with status 0", partial=False)
         m.wait_exit(status=POWEROFF)
         return m
@@ -305,14 +329,21 @@ def pytest_runtest_makereport(item, call):
         return
     doc = dict(item.user_properties).get(scores.DOC)
     about = f"\n--- what this test checks ---\n{doc}" if doc else ""
+    o = item.stash.get(OCHRE, None)
+    logs = [m.log_path for m in o.machines] if o is not None else []
     if call.excinfo.errisinstance(GradeFailure):
         rep.longrepr = str(call.excinfo.value) + about
-        return
-    o = item.stash.get(OCHRE, None)
-    if o is not None and o.machines:
+        parts = call.excinfo.value.parts
+    elif o is not None and o.machines:
         m = o.machines[-1]
+        headline = str(call.excinfo.value).strip().split("\n")[0] or call.excinfo.typename
+        parts = m.parts(headline, str(call.excinfo.value))
         rep.longrepr = (f"{rep.longrepr}\n\n" + m.report("Kernel state when the test failed:")
                         + about)
+    else:
+        parts = {"headline": str(call.excinfo.value).strip().split("\n")[0]}
+    # For the HTML report, in the process that writes it (also across xdist).
+    rep.user_properties.append((scores.FAILURE, dict(parts, logs=logs)))
 
 
 class _ScoreCollector:
@@ -340,11 +371,21 @@ def pytest_terminal_summary(terminalreporter, config):
     terminalreporter.section("Ochre score")
     for line in lines:
         terminalreporter.write_line(line)
+    html = config.stash.get(HTML, None)
+    if html:
+        terminalreporter.write_line(f"HTML report: {os.path.relpath(html)}")
 
 
 def pytest_sessionfinish(session):
     config = session.config
+    if _is_worker(config):
+        return
+    duration = time.monotonic() - config.stash[STARTED]
     path = config.getoption("gradescope")
-    if path and not _is_worker(config):
-        duration = time.monotonic() - config.stash[STARTED]
+    if path:
         config.stash[SCOREBOARD].gradescope(path, duration)
+    grading = config.stash[GRADING]
+    html = config.getoption("html") or (grading and os.path.join(grading.log_dir, "report.html"))
+    if html and config.stash[SCOREBOARD].results:
+        report.write_run(html, config.stash[SCOREBOARD], duration, record=bool(grading and grading.record))
+        config.stash[HTML] = html

@@ -13,6 +13,7 @@ LAB = "ochre_lab"
 POINTS = "ochre_points"
 DOC = "ochre_doc"
 ORDER = "ochre_order"   # (file, line): the table lists tests in source order
+FAILURE = "ochre_failure"   # GradeFailure.parts of a failed phase (ochre/report.py)
 
 # Gradescope shows each test's output; keep it readable.
 _MAX_OUTPUT = 8000
@@ -29,6 +30,7 @@ class TestResult:
         self.outcome = "passed"   # until a phase says otherwise
         self.output = []
         self.ran = False          # the call phase happened
+        self.failures = []        # GradeFailure.parts of each failed phase
 
     @property
     def score(self):
@@ -58,6 +60,8 @@ class Scoreboard:
             result.ran = True
         if report.failed:
             result.outcome = "failed"
+            if FAILURE in props:
+                result.failures.append(props[FAILURE])
             text = report.longreprtext
             if report.when != "call":
                 text = f"[error in test {report.when}]\n{text}"
