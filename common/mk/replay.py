@@ -15,7 +15,7 @@ command line comes from common/mk/qemu.py, as for every other boot.
 A replay prints the serial output on stdout and into <test>.replay.log, and
 then says whether it is byte for byte the recording's. With gdb, QEMU waits
 on a Unix socket (no port to collide with), its serial output goes to
-<test>.replay.log, gdb gets the terminal with breakpoints at panic and
+<test>.replay-gdb.log, gdb gets the terminal with breakpoints at panic and
 trap_fatal, and QEMU is stopped when gdb exits.
 
 Only the Python standard library: any python3 runs it.
@@ -97,10 +97,21 @@ def load(path):
     return info
 
 
-def replay_argv(info, gdb_socket=None):
+def replay_argv(info, snapshots, gdb_socket=None):
+    """The QEMU command that replays the recording; snapshots: the copy of
+    its snapshot image this replay may use (QEMU opens it for writing, so
+    two replays cannot share one, and the recording stays untouched)."""
     args = [a.replace("{iso}", info["iso"]) for a in info["qemu_args"]]
     return qemu.qemu_argv(args, info["cmdline"], gdb_port=gdb_socket, icount=None,
-                          rr=("replay", info["rrfile"], info["snapshots"]))
+                          rr=("replay", info["rrfile"], snapshots))
+
+
+def scratch(info):
+    """A temporary directory with a copy of the snapshot image."""
+    tmp = tempfile.mkdtemp(prefix="ochre-replay-")
+    snapshots = os.path.join(tmp, "snapshots.qcow2")
+    shutil.copyfile(info["snapshots"], snapshots)
+    return tmp, snapshots
 
 
 def compare(info, replay_log):
@@ -123,7 +134,8 @@ def compare(info, replay_log):
 
 def run_replay(info):
     replay_log = info["base"] + ".replay.log"
-    argv = replay_argv(info)
+    tmp, snapshots = scratch(info)
+    argv = replay_argv(info, snapshots)
     print(f"replay.py: replaying {info['test']} ({info['cmdline'] or 'no command line'})",
           file=sys.stderr)
     with open(replay_log, "wb") as log:
@@ -138,6 +150,7 @@ def run_replay(info):
             pass
         finally:
             stop(proc)
+            shutil.rmtree(tmp, ignore_errors=True)
     same, line = compare(info, replay_log)
     print(line, file=sys.stderr)
     print(f"replay.py: QEMU exited with status {proc.returncode} "
@@ -161,7 +174,7 @@ def gdbinit(info, socket_path, path):
         lines.append(f"file {info['kernel']}")
     lines.append(f"target remote {socket_path}")
     lines += [f"break {name}" for name in STOPS]
-    help_text = GDB_HELP.format(test=info["test"], log=show(info["base"] + ".replay.log"))
+    help_text = GDB_HELP.format(test=info["test"], log=show(info["base"] + ".replay-gdb.log"))
     lines += ["echo \\n"] + [f"echo {line}\\n" for line in help_text.splitlines()]
     with open(path, "w", encoding="utf-8") as f:
         f.write("\n".join(lines) + "\n")
@@ -171,12 +184,12 @@ def run_gdb(info, gdb_args):
     gdb = shutil.which("gdb-multiarch") or shutil.which("gdb")
     if not gdb:
         fail("gdb is not installed: run `make deps` (Debian package gdb-multiarch)")
-    tmp = tempfile.mkdtemp(prefix="ochre-replay-")
+    tmp, snapshots = scratch(info)
     sock = os.path.join(tmp, "gdb.sock")
     init = os.path.join(tmp, "gdbinit")
     gdbinit(info, sock, init)
-    with open(info["base"] + ".replay.log", "wb") as log:
-        proc = subprocess.Popen(replay_argv(info, gdb_socket=sock), stdin=subprocess.DEVNULL,
+    with open(info["base"] + ".replay-gdb.log", "wb") as log:
+        proc = subprocess.Popen(replay_argv(info, snapshots, gdb_socket=sock), stdin=subprocess.DEVNULL,
                                 stdout=log, start_new_session=True)
     try:
         deadline = time.monotonic() + 30
@@ -208,7 +221,7 @@ def main(argv=None):
     if not shutil.which(os.environ.get("OCHRE_QEMU", qemu.QEMU_PROGRAM)):
         fail("qemu-system-x86_64 is not installed: run `make deps`")
     if args.print:
-        print(shlex.join(replay_argv(info)))
+        print(shlex.join(replay_argv(info, info["snapshots"])))
         return 0
     if args.gdb:
         return run_gdb(info, shlex.split(args.gdb_args))
