@@ -177,6 +177,10 @@ def _log_base(item):
 # file:line: what", NAME the program's name, perhaps with " (child)" or the
 # like. (A user test boots with init=, never with ktest=: no KTEST lines.)
 UTEST_FAIL = r"[^:]+: FAIL .*"
+# The kernel's report of a process killed by a fault
+# (lab2-contexts/kernel/usertrap.c). For pid 1, the test program itself,
+# it is the last thing the test says: nothing will print FAIL after it.
+INIT_KILLED = r"ochre: pid 1 \(.*\) killed by .*"
 
 
 class Ochre:
@@ -247,7 +251,12 @@ class Ochre:
         """
         m = self.boot(f"init={prog}", timeout=timeout)
         ok = f"{prog}: OK"
-        result = m.expect(rf"^({re.escape(ok)}|{UTEST_FAIL})$", partial=False)
+        result = m.expect(rf"^({re.escape(ok)}|{UTEST_FAIL}|{INIT_KILLED})$",
+                          partial=False)
+        if re.fullmatch(INIT_KILLED, result.group(1)):
+            m.drain(timeout=2.0)
+            m.fail(f"user test {prog} failed: {result.group(1)}",
+                   "(the test program itself, pid 1, died before its OK or FAIL line)")
         if result.group(1) != ok:
             m.drain(timeout=2.0)
             m.fail(f"user test {prog} failed: {result.group(0)}",
