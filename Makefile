@@ -6,6 +6,8 @@
 #                       and proof that each lab's tests fail on its starter code
 #   make grade          grade the most complete lab (and all labs before it)
 #   make handout        write the student tree to build/handout
+#   make batch SUBMISSIONS=dir LAB=N   grade every submission in dir
+#                       (build/batch/labN/roster.csv; docs/instructors.md)
 #   make handout-check  starter code builds, boots and fails its lab's tests
 #   make host-test      the grader's host tests (HOST_ARGS='-k NAME' for some)
 #   make deps           install missing Debian packages
@@ -24,13 +26,13 @@ GRADED := $(foreach l,$(LABS),$(if $(wildcard $(foreach f,.py _*.py,grader/test_
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 
 .PHONY: all run test grade grade-all host-test handout handout-check deps \
-	clang bench clean help compile_commands.json check-duplicates
+	clang bench clean help compile_commands.json check-duplicates batch
 
 all: deps
 	@for l in $(LABS); do $(MAKE) --no-print-directory -j$(JOBS) -C $$l || exit 1; done
 
 help:
-	@sed -n '3,15p' Makefile
+	@sed -n '3,17p' Makefile
 
 deps:
 	@common/mk/deps.sh
@@ -56,6 +58,12 @@ grade-all: deps
 
 handout: deps
 	$(PYTHON) grader/handout.py make build/handout
+
+# OUT=dir to write elsewhere than build/batch/labN.
+batch: deps
+	@if [ -z "$(SUBMISSIONS)" ] || [ -z "$(LAB)" ]; then \
+		echo "usage: make batch SUBMISSIONS=dir LAB=N [OUT=dir] [JOBS=n]"; exit 2; fi
+	@$(PYTHON) grader/batch --lab $(LAB) '$(SUBMISSIONS)' -j $(JOBS) $(if $(OUT),--out '$(OUT)')
 
 handout-check: deps
 	$(PYTHON) grader/handout.py check
