@@ -6,6 +6,7 @@
 #                   QEMU_ISO=path boots another build's ISO, building nothing)
 #   make qemu-gdb   boot it stopped, waiting for gdb (then: make gdb)
 #   make grade      run the grader for labs 1..N on this lab's kernel
+#   make submit     write submit-labN.tar.gz at the top: the files to hand in
 #   make bench      the user-space benchmarks under -icount shift=0
 #   make clean      remove build/labN
 #   make print-VAR  print a make variable (e.g. KERNEL_CODE_FLAGS)
@@ -112,7 +113,7 @@ KLDFLAGS := -nostdlib -z max-page-size=4096 -z noexecstack --no-warn-rwx-segment
 
 # ---- rules -------------------------------------------------------------------
 
-.PHONY: all qemu qemu-gdb gdb grade bench clean compile_commands.json FORCE
+.PHONY: all qemu qemu-gdb gdb grade submit bench clean compile_commands.json FORCE
 .DEFAULT_GOAL := all
 all: $(ISO)
 
@@ -344,6 +345,10 @@ bench: $(BOOT_DEPS)
 GRADE_FROM ?= $(or $(realpath $(PWD)),$(CURDIR))
 grade: $(ISO)
 	$(Q)cd '$(GRADE_FROM)' && $(PYTHON) -m pytest $(TOP)/grader --lab $(LAB) -n auto $(GRADE_ARGS)
+
+# The archive a student hands in (grader/submit.py): this lab's files only.
+submit:
+	@$(PYTHON) $(TOP)/grader/submit.py --lab $(LAB)
 
 clean:
 	rm -rf $(B)
