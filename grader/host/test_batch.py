@@ -196,6 +196,7 @@ def batch_env(tmp_path, monkeypatch):
 
 # ---- one machine -------------------------------------------------------------
 
+@pytest.mark.timeout(900)
 def test_batch_grades_resumes_identically(tmp_path, batch_env):
     """Six submissions graded by `make batch`, each with its right score;
     then graded again from scratch, killed half-way (SIGTERM) and started
@@ -347,6 +348,7 @@ def documented_commands(section):
     return re.search(r"```sh\n(.*?)```", body, re.S).group(1)
 
 
+@pytest.mark.timeout(600)
 def test_slurm_array(tmp_path, batch_env, slurm):
     """docs/instructors.md's Slurm commands, as typed, on a one-node Slurm
     over three submissions (the solution, one that does not build, an
@@ -371,3 +373,23 @@ def test_slurm_array(tmp_path, batch_env, slurm):
                            "correct": EXPECTED["correct"], "nobuild": EXPECTED["nobuild"]}
     check_grades(out, names=("correct", "nobuild"))
     assert_none_left(tag, "the Slurm jobs")
+
+
+def test_batch_killed_outright_leaves_no_qemu(tmp_path, batch_env):
+    """grader/batch killed with SIGKILL while a QEMU of it runs: nothing it
+    started survives (each autograde is PID 1 of a PID namespace that dies
+    with it), and nothing is counted as graded."""
+    tag = batch_env
+    make_submissions(tmp_path / "subs", tmp_path / "scratch", names=("correct",))
+    proc = subprocess.Popen(["bash", "-c", "grader/batch --lab 1 ~/subs --out ~/out"], cwd=ROOT,
+                            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True)
+    deadline = time.monotonic() + 300
+    while not any("qemu-system" in c for _, c in tagged(tag)):
+        assert proc.poll() is None, proc.stdout.read()
+        assert time.monotonic() < deadline, "no QEMU of the batch in 300 s"
+        time.sleep(0.1)
+    proc.kill()
+    proc.wait()
+    assert_none_left(tag, "grader/batch was killed with SIGKILL")
+    assert finished(tmp_path / "out") == {}
