@@ -45,7 +45,9 @@ EXCLUDED_PARTS = ("__pycache__", ".pytest_cache")
 # Maintainer files that quote the reference solution (lines, private helper
 # names): a student tree must not show them.
 INSTRUCTOR_ONLY = ("grader/host/test_mapper_mutations.py",
-                   "grader/host/test_fail_headlines.py")
+                   "grader/host/test_fail_headlines.py",
+                   "grader/host/test_handout_names.py",
+                   "grader/host/handout_names_expected.txt")
 # Directories of instructor-only files: the example hidden tests (see
 # docs/instructors.md). Everything under them stays out of every handout.
 INSTRUCTOR_ONLY_DIRS = ("grader/hidden-example/",)
