@@ -3,7 +3,7 @@
 
     grader/autograde.py --lab N SUBMISSION --out DIR
                         [--hidden DIR] [--jobs J] [--timeout SECONDS]
-                        [--keep-scratch]
+                        [--only EXPR] [--keep-scratch]
 
 SUBMISSION  a directory (a student's tree, or an unpacked `make submit`
             archive) or an archive: .tar.gz, .tgz, .tar or .zip (what `make
@@ -16,6 +16,8 @@ SUBMISSION  a directory (a student's tree, or an unpacked `make submit`
             would replace one of the tree is refused (exit 2).
 --jobs J    QEMUs at a time (pytest -n; default: the number of CPUs).
 --timeout S the whole grade's limit (default 1800 s).
+--only EXPR grade only the tests pytest -k EXPR selects (regrading one
+            test; the total is then marked PARTIAL).
 
 What is graded: the tree of lab N made from this repository by
 grader/handout.py (labs < N solved, lab N's starter code, later labs
@@ -155,7 +157,7 @@ def relative_paths(text, tree):
 
 # ---- grading -----------------------------------------------------------------
 
-def run_grader(tree, lab, jobs, timeout, out, collect_only=False):
+def run_grader(tree, lab, jobs, timeout, out, collect_only=False, only=None):
     """Run the pytest grader in the scratch tree; returns (raw results or
     None, why not). collect_only lists the tests without running any (the
     result of a submission that does not build still names every test)."""
@@ -165,6 +167,7 @@ def run_grader(tree, lab, jobs, timeout, out, collect_only=False):
     cmd = [python(tree), "-m", "pytest", "grader", "--lab", str(lab),
            "--gradescope", raw, "-p", "no:cacheprovider", "-q"]
     cmd += ["--collect-only"] if collect_only else ["-n", str(jobs)]
+    cmd += ["-k", only] if only else []
     env = {k: v for k, v in os.environ.items() if not k.startswith(("OCHRE_", "PYTEST_"))}
     env["PYTHONDONTWRITEBYTECODE"] = "1"
     logname = "collect.log" if collect_only else "grade.log"
@@ -253,6 +256,7 @@ def describe_files(taken, missing, ignored, lab, labdir):
 
 def finish(results, out, extra, started, file_note):
     """Complete results.json (visibility, extra data, time) and write it."""
+    results.setdefault("max_score", sum(t.get("max_score", 0) for t in results.get("tests", [])))
     results.setdefault("visibility", "visible")
     results.setdefault("stdout_visibility", "hidden")
     for t in results.get("tests", []):
@@ -268,7 +272,7 @@ def finish(results, out, extra, started, file_note):
 
 
 def autograde(lab, sub_path, out, hidden=None, jobs=None, timeout=DEFAULT_TIMEOUT,
-              keep_scratch=False, repo=handout.REPO_ROOT):
+              keep_scratch=False, repo=handout.REPO_ROOT, only=None):
     started = time.monotonic()
     labs = handout.lab_dirs(repo)
     if lab not in labs:
@@ -315,12 +319,13 @@ def autograde(lab, sub_path, out, hidden=None, jobs=None, timeout=DEFAULT_TIMEOU
         ok, errors = build(tree, labdir, jobs, out)
         if not ok:
             log("the submission does not build: score 0")
-            collected, _ = run_grader(tree, lab, jobs, timeout, out, collect_only=True)
+            collected, _ = run_grader(tree, lab, jobs, timeout, out, collect_only=True,
+                                      only=only)
             results = build_failed_results(collected, labdir, errors)
             extra["status"] = "build failed"
         else:
             log(f"grading with {jobs} QEMU(s) at a time")
-            results, why = run_grader(tree, lab, jobs, timeout, out)
+            results, why = run_grader(tree, lab, jobs, timeout, out, only=only)
             if results is None:
                 log(why.split("\n")[0])
                 results = grader_failed_results(why)
@@ -352,12 +357,13 @@ def main(argv=None):
     p.add_argument("--hidden", metavar="DIR", default=os.environ.get("OCHRE_HIDDEN") or None)
     p.add_argument("--jobs", "-j", type=int, metavar="J")
     p.add_argument("--timeout", type=int, default=DEFAULT_TIMEOUT, metavar="SECONDS")
+    p.add_argument("--only", metavar="EXPR", help="only the tests pytest -k EXPR selects")
     p.add_argument("--keep-scratch", action="store_true", help="keep the scratch tree")
     args = p.parse_args(argv)
     try:
         return autograde(args.lab, args.submission, os.path.abspath(args.out),
                          hidden=args.hidden and os.path.abspath(args.hidden), jobs=args.jobs,
-                         timeout=args.timeout, keep_scratch=args.keep_scratch)
+                         timeout=args.timeout, keep_scratch=args.keep_scratch, only=args.only)
     except Usage as e:
         print(f"autograde: {e}", file=sys.stderr)
         return 2

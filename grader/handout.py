@@ -45,7 +45,11 @@ EXCLUDED_PARTS = ("__pycache__", ".pytest_cache")
 # Maintainer files that quote the reference solution (lines, private helper
 # names): a student tree must not show them.
 INSTRUCTOR_ONLY = ("grader/host/test_mapper_mutations.py",
-                   "grader/host/test_fail_headlines.py")
+                   "grader/host/test_fail_headlines.py",
+                   # names the hidden tests; grades the solution
+                   "grader/host/test_autograde.py",
+                   # course setup, hidden tests, Gradescope: for the staff
+                   "docs/instructors.md")
 # Directories of instructor-only files: the example hidden tests (see
 # docs/instructors.md). Everything under them stays out of every handout.
 INSTRUCTOR_ONLY_DIRS = ("grader/hidden-example/",)

@@ -119,7 +119,7 @@ def _zip_entries(path, opened):
     for info in infos:
         mode = info.external_attr >> 16
         kind = ("dir" if info.is_dir() else "link" if stat.S_ISLNK(mode) else
-                "file" if not mode or stat.S_ISREG(mode) else "other")
+                "file" if not stat.S_IFMT(mode) or stat.S_ISREG(mode) else "other")
         yield Entry(info.filename, kind, info.file_size,
                     lambda info=info: zf.open(info).read(MAX_FILE + 1))
 
