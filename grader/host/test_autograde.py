@@ -56,7 +56,7 @@ def validate(results):
 
 def autograde(sub, out, *args):
     """grader/autograde.py as the batch grader and run_autograder call it."""
-    cmd = [sys.executable, str(GRADER / "autograde.py"), "--lab", "1", str(sub),
+    cmd = [str(GRADER / "autograde.py"), "--lab", "1", str(sub),
            "--out", str(out), "-j", "2", *map(str, args)]
     r = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
     path = out / "results.json"
@@ -176,9 +176,11 @@ def leaks(tree):
 
 
 def test_make_submit_as_typed(lab1_tree):
-    """`make submit` and `make -C lab1-paging submit` in a student tree
-    write submit-lab1.tar.gz: the lab's four files and a manifest."""
-    r = sh("make -C lab1-paging submit", cwd=lab1_tree)
+    """`make submit` at the top of a student tree (the fixture) and in the
+    lab directory (README's "For students") write submit-lab1.tar.gz at
+    the top: the lab's four files and a manifest."""
+    os.unlink(lab1_tree / "submit-lab1.tar.gz")
+    r = sh("make submit", cwd=lab1_tree / "lab1-paging")
     assert r.returncode == 0, r.stdout
     with tarfile.open(lab1_tree / "submit-lab1.tar.gz") as tar:
         names = sorted(tar.getnames())
@@ -307,7 +309,7 @@ def test_unreadable_submission_and_usage_errors(tmp_path):
     bad.write_bytes(b"\x1f\x8b not really gzip")
     results = autograde(bad, tmp_path / "out")
     assert results["score"] == 0 and "could not be read" in results["output"]
-    r = subprocess.run([sys.executable, str(GRADER / "autograde.py"), "--lab", "99",
+    r = subprocess.run([str(GRADER / "autograde.py"), "--lab", "99",
                         str(bad), "--out", str(tmp_path / "out2")],
                        capture_output=True, text=True)
     assert r.returncode == 2 and "no lab99" in r.stderr
