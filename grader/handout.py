@@ -46,6 +46,8 @@ EXCLUDED_PARTS = ("__pycache__", ".pytest_cache")
 # names): a student tree must not show them.
 INSTRUCTOR_ONLY = ("grader/host/test_mapper_mutations.py",
                    "grader/host/test_fail_headlines.py",
+                   "grader/host/test_handout_names.py",
+                   "grader/host/handout_names_expected.txt",
                    # names the hidden tests; grades the solution
                    "grader/host/test_autograde.py",
                    # course setup, hidden tests, Gradescope: for the staff
