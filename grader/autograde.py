@@ -37,6 +37,8 @@ Output, in DIR:
   build.log        the build's output (paths from the top of the tree)
   grade.log        the grader's output
   logs/            the serial log of every test (build/grade/labN/)
+  submitted/       the files taken from the submission (answers to a lab's
+                   written questions among them, for the staff to read)
 
 Exit status: 0 when results.json was written (whatever the score, also for
 a submission that cannot be read: score 0 and why); 2 for a usage error (no
@@ -239,12 +241,14 @@ def grader_failed_results(why):
                        "visibility": "visible", "output": why}]}
 
 
-def describe_files(taken, missing, ignored, lab, labdir):
+def describe_files(taken, missing, ignored, lab, labdir, tree):
     lines = [f"Graded as lab {lab} ({labdir}). From your submission, these files were used:"]
     lines += [f"  {p}" for p in taken] or ["  (none)"]
     if missing:
-        lines.append("Not in your submission (the starter code was used):")
-        lines += [f"  {p}" for p in missing]
+        lines.append("Not in your submission:")
+        lines += [f"  {p}" + (" (the starter code was used)"
+                              if os.path.exists(os.path.join(tree, p)) else "")
+                  for p in missing]
     if ignored:
         lines.append("Ignored (only the files above are graded; everything else comes "
                      "from the course's tree):")
@@ -305,12 +309,15 @@ def autograde(lab, sub_path, out, hidden=None, jobs=None, timeout=DEFAULT_TIMEOU
         if made_for is not None and made_for != lab:
             sub.notes.append(f"Note: this archive was made by `make submit` for lab {made_for}; "
                              f"it was graded as lab {lab}.")
+        shutil.rmtree(os.path.join(out, "submitted"), ignore_errors=True)
         for path, data in sub.taken.items():
-            with open(os.path.join(tree, path), "wb") as f:
-                f.write(data)
+            for top in (tree, os.path.join(out, "submitted")):
+                os.makedirs(os.path.dirname(os.path.join(top, path)), exist_ok=True)
+                with open(os.path.join(top, path), "wb") as f:
+                    f.write(data)
         extra = {"lab": lab, "taken": sorted(sub.taken), "missing": sub.missing,
                  "ignored": sub.ignored, "notes": sub.notes, "hidden_files": len(hidden_files)}
-        note = describe_files(sorted(sub.taken), sub.missing, sub.ignored, lab, labdir)
+        note = describe_files(sorted(sub.taken), sub.missing, sub.ignored, lab, labdir, tree)
         if sub.notes:
             note += "\n" + "\n".join(sub.notes)
         log(f"{len(sub.taken)} file(s) taken, {len(sub.missing)} missing, "

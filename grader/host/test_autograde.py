@@ -394,3 +394,25 @@ def test_gradescope_zip(tmp_path, lab1_tree):
     assert results["score"] == 0 and "#error oops" in results["tests"][0]["output"]
     hidden = by_name(results)["test_hidden_frames_interleave"]
     assert hidden["visibility"] == "hidden" and hidden["max_score"] == 2
+
+
+def test_editable_files_of_a_lab(tmp_path):
+    """A lab's files to hand in: those with its solution regions (not an
+    earlier lab's), its answers file when it has QUESTIONS.md, and what its
+    Makefile adds with SUBMIT_EXTRA; a handout tree says it in SUBMIT.txt."""
+    repo = tmp_path / "repo"
+    (repo / "lab1-a" / "kernel").mkdir(parents=True)
+    (repo / "lab2-b" / "kernel").mkdir(parents=True)
+    begin = "/* BEGIN LAB" "{} SOLUTION */\n"
+    (repo / "lab1-a" / "kernel" / "one.c").write_text(begin.format(1))
+    (repo / "lab2-b" / "kernel" / "two.c").write_text(begin.format(2))
+    (repo / "lab2-b" / "kernel" / "given.c").write_text("int given;\n")
+    (repo / "lab2-b" / "QUESTIONS.md").write_text("Answer in answers-lab2.txt.\n")
+    (repo / "lab2-b" / "Makefile").write_text("LAB := 2\nSUBMIT_EXTRA := lab2-b/notes.md \\\n"
+                                              "\tlab2-b/design.txt\n")
+    assert handout.editable_files(1, str(repo)) == ["lab1-a/kernel/one.c"]
+    assert handout.editable_files(2, str(repo)) == [
+        "lab2-b/answers-lab2.txt", "lab2-b/design.txt", "lab2-b/kernel/two.c", "lab2-b/notes.md"]
+    (repo / "lab2-b" / "kernel" / "two.c").write_text("/* LAB2: your code here */\n")
+    (repo / "lab2-b" / "SUBMIT.txt").write_text("# list\nlab2-b/kernel/two.c\n")
+    assert handout.editable_files(2, str(repo)) == ["lab2-b/kernel/two.c"]
