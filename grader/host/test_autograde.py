@@ -359,6 +359,40 @@ def test_submission_reader_refuses_bad_files(tmp_path):
     assert "symbolic link" in reasons["lab1-paging/kernel/heap.c"]
 
 
+@pytest.mark.parametrize("source", [
+    b'#include "/etc/passwd"\n',
+    b'#  include <../../../../etc/passwd>\n',
+    b'#include <../x.h>\n',
+    b'#define P "/etc/passwd"\n#include P\n',
+    b'#inc\\\nlude "/etc/passwd"\n',
+    b'#/* hidden */include "/etc/shadow"\n',
+    b'%:include "/etc/passwd"\n',
+    b'asm(".incbin \\"/etc/passwd\\"");\n',
+    b'#include "../../../outside.h"\n',
+])
+def test_sources_that_read_outside_the_tree(tmp_path, source):
+    """A file that would read a file outside the tree when it is compiled
+    (and could then print it from the kernel) is not taken: the starter code
+    is graded in its place and the reason is given."""
+    tree = tmp_path / "course"
+    (tree / "lab1-paging" / "kernel").mkdir(parents=True)
+    sub = tmp_path / "sub" / "lab1-paging" / "kernel"
+    sub.mkdir(parents=True)
+    (sub / "frame.c").write_bytes(b'#include "kernel.h"\n' + source)
+    got = submission.read(str(tmp_path / "sub"), LAB1_FILES, str(tree))
+    assert not got.taken
+    assert "not allowed" in got.ignored[0]["reason"], got.ignored
+
+
+def test_course_sources_pass_the_build_time_check():
+    """Every file a student hands in, as the course wrote it, passes the
+    check above (it must not refuse a correct solution)."""
+    for lab in handout.lab_dirs(str(ROOT)):
+        for path in handout.editable_files(lab):
+            if os.path.exists(ROOT / path):
+                assert submission.build_time_reads(path, (ROOT / path).read_bytes()) is None
+
+
 # ---- Gradescope -------------------------------------------------------------------
 
 def test_gradescope_zip(tmp_path, lab1_tree):
