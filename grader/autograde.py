@@ -53,6 +53,7 @@ import argparse
 import json
 import os
 import re
+import resource
 import shutil
 import signal
 import subprocess
@@ -70,6 +71,12 @@ DEFAULT_TIMEOUT = 1800
 MAX_ERROR_LINES = 40
 # A build that prints more than this is cut (the log keeps head and tail).
 MAX_BUILD_LOG = 4 << 20
+# Limits of the build, which compiles a submission's code: a lab builds in
+# well under a minute and 1 GiB; source that makes the compiler loop or
+# grow stops at these instead of at the machine's.
+BUILD_TIMEOUT = 600
+BUILD_MEMORY = 4 << 30      # address space of each process
+BUILD_FILE_SIZE = 512 << 20  # largest file a build process may write
 # xdist's line above each failure, and pytest's "rootdir:" lines: no help to a student.
 RUNNER_NOISE = re.compile(r"^(\[gw\d+\] .*Python .*|rootdir: .*|plugins: .*)\n?", re.M)
 
@@ -106,16 +113,32 @@ def build(tree, labdir, jobs, out):
     """make -C labdir; returns (ok, error lines). The log goes to out/build.log."""
     path = os.path.join(out, "build.log")
     with open(path, "wb") as f:
-        r = subprocess.run(["make", f"-j{jobs}", "-C", os.path.join(tree, labdir)],
-                           cwd=tree, stdout=f, stderr=subprocess.STDOUT,
-                           stdin=subprocess.DEVNULL)
+        proc = subprocess.Popen(["make", f"-j{jobs}", "-C", os.path.join(tree, labdir)],
+                                cwd=tree, stdout=f, stderr=subprocess.STDOUT,
+                                stdin=subprocess.DEVNULL, start_new_session=True,
+                                preexec_fn=limit_build)
+        try:
+            status = proc.wait(timeout=BUILD_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+            status = None
     text = read_capped(path, MAX_BUILD_LOG)
     text = relative_paths(text, tree)
     with open(path, "w", encoding="utf-8") as f:
         f.write(text)
-    if r.returncode == 0:
+    if status == 0:
         return True, []
+    if status is None:
+        return False, [f"the build did not finish in {BUILD_TIMEOUT} s (something in the "
+                       "submission makes the compiler loop)"] + error_lines(text)[-10:]
     return False, error_lines(text)
+
+
+def limit_build():
+    """In the build's process (before exec): the limits above."""
+    resource.setrlimit(resource.RLIMIT_AS, (BUILD_MEMORY, BUILD_MEMORY))
+    resource.setrlimit(resource.RLIMIT_FSIZE, (BUILD_FILE_SIZE, BUILD_FILE_SIZE))
 
 
 def read_capped(path, limit):

@@ -9,15 +9,18 @@ setup.sh (grader/gradescope/setup.sh: installs the Debian packages with
 common/mk/deps.sh) and run_autograder (grader/gradescope/run_autograder
 with the lab filled in: grades /autograder/submission with
 grader/autograde.py and writes /autograder/results/results.json). Beside
-them: ochre/, the course's tree (labs 1..N, solutions included: the zip is
-for the course staff only), and hidden/, the hidden tests if any (--hidden,
-default $OCHRE_HIDDEN). Upload the zip as the autograder of the lab's
+them: ochre/, lab N's tree as `make handout LAB=N` makes it (labs before N
+solved, lab N's starter code: lab N's solution is never in the zip, since a
+submission's code is compiled in the same container), and hidden/, the
+hidden tests if any (--hidden, default $OCHRE_HIDDEN). Upload the zip as the autograder of the lab's
 programming assignment; see docs/instructors.md.
 """
 
 import argparse
 import os
+import shutil
 import sys
+import tempfile
 import zipfile
 
 GRADER_DIR = os.path.dirname(os.path.abspath(__file__))
@@ -46,13 +49,31 @@ def add_text(zf, text, name, mode):
 def build_zip(lab, out_dir, hidden, repo):
     path = os.path.join(out_dir, f"lab{lab}.zip")
     tmp = path + ".tmp"
-    files = [f for f in handout.tree_files(repo) if not handout.later_lab_file(f, lab)]
+    scratch = tempfile.mkdtemp(prefix=f"ochre-gradescope-lab{lab}-")
+    try:
+        tree = os.path.join(scratch, "ochre")
+        handout.make_tree(tree, lab=lab, repo=repo, quiet=True)
+        count = write_zip(tmp, lab, tree, hidden)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    os.replace(tmp, path)
+    extra = f", {count} hidden file(s)" if hidden else ", no hidden tests"
+    print(f"gradescope: {handout.show(path)}: lab {lab}'s tree (its starter code){extra}")
+    return path
+
+
+def write_zip(tmp, lab, tree, hidden):
+    files = []
+    for top, dirs, names in os.walk(tree):
+        dirs.sort()
+        links = [d for d in dirs if os.path.islink(os.path.join(top, d))]
+        files += [os.path.relpath(os.path.join(top, n), tree) for n in sorted(names + links)]
     with zipfile.ZipFile(tmp, "w") as zf:
         add_file(zf, os.path.join(SCRIPTS, "setup.sh"), "setup.sh", executable=True)
         with open(os.path.join(SCRIPTS, "run_autograder"), encoding="utf-8") as f:
             add_text(zf, f.read().replace("@LAB@", str(lab)), "run_autograder", 0o755)
         for rel in files:
-            full = os.path.join(repo, rel)
+            full = os.path.join(tree, rel)
             if os.path.islink(full):
                 info = zipfile.ZipInfo("ochre/" + rel, date_time=(1980, 1, 1, 0, 0, 0))
                 info.external_attr = (0o120777) << 16
@@ -67,11 +88,7 @@ def build_zip(lab, out_dir, hidden, repo):
                     full = os.path.join(top, n)
                     add_file(zf, full, "hidden/" + os.path.relpath(full, hidden))
                     count += 1
-    os.replace(tmp, path)
-    extra = f", {count} hidden file(s)" if hidden else ", no hidden tests"
-    print(f"gradescope: {handout.show(path)}: lab {lab}, {len(files)} files of the course's "
-          f"tree{extra}")
-    return path
+    return count
 
 
 def main(argv=None):

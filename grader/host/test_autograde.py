@@ -411,6 +411,9 @@ def test_gradescope_zip(tmp_path, lab1_tree):
     assert "setup.sh" in names and "run_autograder" in names
     assert "hidden/grader/test_lab1_hidden.py" in names
     assert not [n for n in names if n.startswith("ochre/lab2")]
+    # Lab 1's tree as students get it: its solution is not in the zip.
+    assert "LAB1: your code here" in (root / "source" / "ochre" / "lab1-paging" / "kernel" /
+                                      "frame.c").read_text()
     env = dict(os.environ, AUTOGRADER_ROOT=str(root))
     r = subprocess.run(["bash", str(root / "source" / "setup.sh")], env=env,
                        capture_output=True, text=True, timeout=600)
