@@ -137,7 +137,7 @@ class Scoreboard:
         tests = []
         for r in self.graded() + [r for r in self.results.values() if r.lab is None]:
             output = "\n\n".join(r.output)
-            if r.doc and r.doc not in output:   # a failure ends with it already
+            if r.doc:
                 output = f"{r.doc}\n\n{output}" if output else r.doc
             if len(output) > _MAX_OUTPUT:
                 output = output[:_MAX_OUTPUT // 2] + "\n[... cut ...]\n" + output[-_MAX_OUTPUT // 2:]
