@@ -71,11 +71,12 @@ submit:
 gradescope: deps
 	$(PYTHON) grader/gradescope.py $(if $(LAB),--lab $(LAB)) $(if $(HIDDEN),--hidden $(HIDDEN))
 
-# OUT=dir to write elsewhere than build/batch/labN.
+# OUT=dir to write elsewhere than build/batch/labN; HIDDEN=dir adds hidden tests.
 batch: deps
 	@if [ -z "$(SUBMISSIONS)" ] || [ -z "$(LAB)" ]; then \
-		echo "usage: make batch SUBMISSIONS=dir LAB=N [OUT=dir] [JOBS=n]"; exit 2; fi
-	@$(PYTHON) grader/batch --lab $(LAB) '$(SUBMISSIONS)' -j $(JOBS) $(if $(OUT),--out '$(OUT)')
+		echo "usage: make batch SUBMISSIONS=dir LAB=N [OUT=dir] [JOBS=n] [HIDDEN=dir]"; exit 2; fi
+	@$(PYTHON) grader/batch --lab $(LAB) '$(SUBMISSIONS)' -j $(JOBS) $(if $(OUT),--out '$(OUT)') \
+		$(if $(HIDDEN),--hidden '$(HIDDEN)')
 
 handout-check: deps
 	$(PYTHON) grader/handout.py check

@@ -50,6 +50,8 @@ INSTRUCTOR_ONLY = ("grader/host/test_mapper_mutations.py",
                    "grader/host/handout_names_expected.txt",
                    # names the hidden tests; grades the solution
                    "grader/host/test_autograde.py",
+                   # grades the solution (and variants of it) in a batch
+                   "grader/host/test_batch.py",
                    # course setup, hidden tests, Gradescope: for the staff
                    "docs/instructors.md")
 # Directories of instructor-only files: the example hidden tests (see

@@ -393,3 +393,16 @@ def test_batch_killed_outright_leaves_no_qemu(tmp_path, batch_env):
     proc.wait()
     assert_none_left(tag, "grader/batch was killed with SIGKILL")
     assert finished(tmp_path / "out") == {}
+
+
+def test_batch_hidden_tests_count(tmp_path, batch_env):
+    """make batch HIDDEN=dir reaches autograde: the example's hidden tests
+    (4 points) are in the maximum, also for a submission that does not
+    build (the cheapest one to grade)."""
+    make_submissions(tmp_path / "subs", tmp_path / "scratch", names=("nobuild",))
+    r = sh("make batch SUBMISSIONS=~/subs LAB=1 OUT=~/out HIDDEN=grader/hidden-example",
+           timeout=300)
+    assert r.returncode == 0, r.stdout
+    assert roster(tmp_path / "out") == {"nobuild": (0, 46, "build failed")}
+    names = [t["name"] for t in results(tmp_path / "out", "nobuild")["tests"]]
+    assert any("hidden" in n for n in names), names
