@@ -9,6 +9,7 @@
 #                   does, QEMU_KERNEL= and QEMU_MODULES= another build's)
 #   make qemu-gdb   boot it stopped, waiting for gdb (then: make gdb)
 #   make grade      run the grader for labs 1..N on this lab's kernel
+#   make submit     write submit-labN.tar.gz at the top: the files to hand in
 #   make bench      the user-space benchmarks under -icount shift=0
 #   make clean      remove build/labN
 #   make print-VAR  print a make variable (e.g. KERNEL_CODE_FLAGS)
@@ -115,7 +116,7 @@ KLDFLAGS := -nostdlib -z max-page-size=4096 -z noexecstack --no-warn-rwx-segment
 
 # ---- rules -------------------------------------------------------------------
 
-.PHONY: all qemu qemu-gdb gdb grade bench clean compile_commands.json FORCE
+.PHONY: all qemu qemu-gdb gdb grade submit bench clean compile_commands.json FORCE
 .DEFAULT_GOAL := all
 BOOTMODS := $(B)/modules.img
 all: $(ISO) $(BOOTMODS)
@@ -371,6 +372,10 @@ bench: $(BOOT_DEPS)
 GRADE_FROM ?= $(or $(realpath $(PWD)),$(CURDIR))
 grade: $(ISO) $(BOOTMODS)
 	$(Q)cd '$(GRADE_FROM)' && $(PYTHON) -m pytest $(TOP)/grader --lab $(LAB) -n auto $(GRADE_ARGS)
+
+# The archive a student hands in (grader/submit.py): this lab's files only.
+submit:
+	@$(PYTHON) $(TOP)/grader/submit.py --lab $(LAB)
 
 clean:
 	rm -rf $(B)
