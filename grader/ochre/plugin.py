@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from . import scores, tree, triage
+from . import durations, scores, tree, triage
 from .machine import DEFAULT_TIMEOUT, POWEROFF, GradeFailure, Machine
 from .symbols import Symbols
 
@@ -18,6 +18,8 @@ GRADING = pytest.StashKey()      # config -> Grading or None
 SCOREBOARD = pytest.StashKey()   # config -> Scoreboard
 OCHRE = pytest.StashKey()        # item -> Ochre (tests that booted)
 STARTED = pytest.StashKey()      # config -> time.monotonic() at start
+RECORDER = pytest.StashKey()     # config -> durations.Recorder (not on xdist workers)
+TIMES = pytest.StashKey()        # config -> path of durations.json
 
 
 # ---- options and markers ---------------------------------------------------
@@ -52,6 +54,12 @@ def pytest_configure(config):
     config.stash[SCOREBOARD] = board
     config.stash[STARTED] = time.monotonic()
     config.pluginmanager.register(_ScoreCollector(board), "ochre-scores")
+    grading = config.stash[GRADING]
+    config.stash[TIMES] = (grading.durations if grading else
+                           os.path.join(tree.REPO_ROOT, "build", "grade", durations.FILE))
+    if not _is_worker(config):
+        config.stash[RECORDER] = durations.Recorder()
+        config.pluginmanager.register(config.stash[RECORDER], "ochre-durations")
 
 
 def _partial(config):
@@ -92,6 +100,7 @@ class Grading:
         self.loader = config.getoption("boot")
         self.sym_path = os.path.join(self.build_dir, "kernel.sym")
         self.log_dir = os.path.join(os.path.abspath(build_root), "grade", f"lab{lab}")
+        self.durations = os.path.join(os.path.abspath(build_root), "grade", durations.FILE)
         self.icount = not config.getoption("no_icount")
         # The build `make qemu` in the lab directory boots, or False when the
         # grade is of another build (--build-root).
@@ -210,9 +219,10 @@ def pytest_collection_modifyitems(config, items):
                 raise pytest.UsageError(f"{item.nodeid} and {seen[key]} would share the log "
                                         f"name {key}.log: rename one")
             seen[key] = item.nodeid
+    durations.order(keep, durations.load(config.stash[TIMES]))
     if drop:
         config.hook.pytest_deselected(items=drop)
-        items[:] = keep
+    items[:] = keep
 
 
 def _visibility(item):
@@ -411,6 +421,9 @@ def pytest_terminal_summary(terminalreporter, config):
 
 def pytest_sessionfinish(session):
     config = session.config
+    recorder = config.stash.get(RECORDER, None)
+    if recorder is not None and not config.option.collectonly:
+        durations.save(config.stash[TIMES], recorder.measured)
     path = config.getoption("gradescope")
     if path and not _is_worker(config):
         duration = time.monotonic() - config.stash[STARTED]
