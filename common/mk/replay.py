@@ -8,8 +8,8 @@
 
 The grader (grader/ochre/record.py) leaves, beside each serial log,
 <test>.rr (QEMU's record/replay log), <test>.rr.qcow2 (the snapshot at the
-start) and <test>.rr.json (the command line, QEMU arguments, and the ISO and
-kernel that ran, copied so that a rebuild cannot change them). The QEMU
+start) and <test>.rr.json (the command line, QEMU arguments, and the files
+that booted, copied so that a rebuild cannot change them). The QEMU
 command line comes from common/mk/qemu.py, as for every other boot.
 
 A replay prints the serial output on stdout and into <test>.replay.log, and
@@ -87,12 +87,13 @@ def load(path):
     with open(path, encoding="utf-8") as f:
         info = json.load(f)
     here = os.path.dirname(os.path.abspath(path))
-    for key in ("iso", "kernel", "rrfile", "snapshots", "log"):
+    for key in ("kernel", "rrfile", "snapshots", "log"):
         if info.get(key):
             info[key] = os.path.join(here, info[key])
-    for key in ("iso", "rrfile", "snapshots"):
-        if not os.path.isfile(info[key]):
-            fail(f"{show(info[key])} is missing: record the test again")
+    info["files"] = {k: os.path.join(here, v) for k, v in info["files"].items()}
+    for needed in (info["rrfile"], info["snapshots"], *info["files"].values()):
+        if not os.path.isfile(needed):
+            fail(f"{show(needed)} is missing: record the test again")
     info["base"] = path[:-len(".rr.json")]
     return info
 
@@ -101,7 +102,11 @@ def replay_argv(info, snapshots, gdb_socket=None):
     """The QEMU command that replays the recording; snapshots: the copy of
     its snapshot image this replay may use (QEMU opens it for writing, so
     two replays cannot share one, and the recording stays untouched)."""
-    args = [a.replace("{iso}", info["iso"]) for a in info["qemu_args"]]
+    args = []
+    for arg in info["qemu_args"]:
+        for key, path in info["files"].items():
+            arg = arg.replace(key, path)
+        args.append(arg)
     return qemu.qemu_argv(args, info["cmdline"], gdb_port=gdb_socket, icount=None,
                           rr=("replay", info["rrfile"], snapshots))
 

@@ -1,11 +1,14 @@
 """A failing check is the headline, wherever it ran: lab 4's solution with
-one of the handout's common mistakes put in must fail its test with the
-FAIL line of the process that caught it (a child, here), not a TIMEOUT
-while the parent waits for that child (before any wait limit ends it).
+one of the seven common mistakes of lab4-userspace-exec/HANDOUT.md §8 put
+in must fail its test with the check that caught it as the headline (the
+FAIL line of a child or of the program, the kernel's report of the
+program's death, or the kernel's panic), never a TIMEOUT while a parent
+waits for a child that failed (before any wait limit ends it).
 
 Maintainers only: the mistakes quote lines of the reference solution, so
 `make handout` leaves this file out of the student tree (grader/handout.py,
-INSTRUCTOR_ONLY). Each case builds lab 4 in a copy of the tree and boots
+INSTRUCTOR_ONLY). Lab 4 is built once per run (conftest.py, built_copy);
+each case copies that build, rebuilds what its mistake touched and boots
 QEMU once.
 """
 
@@ -22,7 +25,8 @@ from conftest import make, sh
 FORK_CHILD = "__fork_child:\n; BEGIN LAB" "4 SOLUTION: §5.2 __fork_child\n"
 
 # name: ([(file, text to replace, replacement), ...], test to grade,
-#        regex the headline must match)
+#        regex the failure's headline (and the details under it) must match).
+# Each is one of HANDOUT.md §8's seven; the §8 text shows what it prints.
 MISTAKES = {
     # §5.2: __fork_child does not skip the frame's padding: the child pops
     # everything one slot off and returns to a saved register's value. It
@@ -66,13 +70,47 @@ MISTAKES = {
         "test_fork_fds",
         r"user test forkfds failed: forkfds \(child\): FAIL \S*forkfds\.c:\d+: "
         r"mine == before: got \d+.*, expected"),
+    # §4: exec_commit leaves the installed space in its handle, so closing
+    # libc's as_fd at the commit (close-on-exec) frees the running image:
+    # the program dies at its first instruction, and the kernel says so.
+    "exec_space_left_in_handle": (
+        [("lab4-userspace-exec/kernel/procfile.c",
+          "\tpf->as = NULL;\n\tcontext_exec(", "\tcontext_exec(")],
+        "test_exec_errors",
+        r"user test execerr failed: ochre: pid 1 \(execerr\) killed by SIGSEGV: "
+        r"page fault at rip 0x[0-9a-f]+"),
+    # §3.3: start does not clear creator_of, so fork's close of the ctl fd
+    # destroys a child that is already running: the kernel refuses, loudly.
+    "start_keeps_creator": (
+        [("lab4-userspace-exec/kernel/procfile.c",
+          "\tcreator_of[context_slot(c)] = 0;\t/* a child now, not an embryo */\n", "")],
+        "test_fork_memory",
+        r"kernel PANIC while waiting for .*\n+PANIC: context_discard: pid \d+ has run "
+        r"or is dying"),
+    # §6.2: build_stack stores the caller's argv pointers, not the
+    # new-space addresses of the copied strings.
+    "stack_old_pointers": (
+        [("lab4-userspace-exec/libc/fexec.c",
+          "\t\t\tw[k++] = at;\n", "\t\t\tw[k++] = (uint64_t)(uintptr_t)v->vec[i];\n")],
+        "test_exec_errors",
+        r"user test execerr failed: execerr \(exec'd child\): FAIL \S*execerr\.c:\d+: "
+        r"argv\[0\] = 0x[0-9a-f]+, not on the new stack"),
 }
 
+
+def headline(out):
+    """The first failure's message in pytest's output, up to the serial
+    tail: its headline and the details under it."""
+    m = re.search(r"^_{3,} test_\w+ _{3,}\n(.*?)^--- ", out, re.M | re.S)
+    return m.group(1) if m else ""
+
+
 @pytest.mark.parametrize("name", sorted(MISTAKES))
-def test_mistake_headline_is_the_failing_check(tree_copy, name):
-    """The mistake makes its lab-4 test fail with the child's FAIL line as
-    the headline, not a TIMEOUT."""
-    edits, test, headline = MISTAKES[name]
+def test_mistake_headline_is_the_failing_check(built_copy, name):
+    """The mistake makes its lab-4 test fail with the check that caught it
+    as the headline, not a TIMEOUT."""
+    edits, test, want = MISTAKES[name]
+    tree_copy = built_copy("lab4-userspace-exec")
     for path, old, new in edits:
         src = tree_copy / path
         text = src.read_text(encoding="utf-8")
@@ -92,6 +130,7 @@ def test_mistake_headline_is_the_failing_check(tree_copy, name):
     # No wait limit ended it (the grader says TIMEOUT when one does); host
     # speed is not checked, so a loaded CI machine cannot fail this test.
     assert "TIMEOUT" not in out, out[-4000:]
-    assert re.search(headline, out), f"headline /{headline}/ not in:\n{out[-4000:]}"
+    got = headline(out)
+    assert re.match(want, got), f"headline /{want}/ is not:\n{got}\n\n{out[-4000:]}"
     # The docstring follows the message (grader/README.md).
     assert "--- what this test checks ---" in out, out[-4000:]

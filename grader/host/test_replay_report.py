@@ -145,7 +145,7 @@ def test_html_report_renders_the_failure(recorded, tmp_path):
                  "kernel PANIC while waiting for /^PAGE FAULT",
                  "PANIC: page fault in the kernel",
                  "&lt;ktest_pagefault+0x",           # the symbolized RIP, escaped
-                 "make qemu CMDLINE='ktest=pagefault pf_addr=",
+                 "make qemu BOOT=direct CMDLINE='ktest=pagefault pf_addr=",
                  f"make replay TEST={TEST}",
                  "ktest pagefault: writing 0x"):     # from the serial log
         assert want in text, f"{want!r} not in the rendered page:\n{text[:5000]}"

@@ -4,8 +4,8 @@ QEMU's record/replay (common/mk/qemu.py builds its arguments) writes, per
 boot, `<test>.rr` (the nondeterministic inputs) and `<test>.rr.qcow2` (the
 snapshot at the start that reverse debugging replays from). This module adds
 `<test>.rr.json`, what common/mk/replay.py needs to run it again: the kernel
-command line, the QEMU arguments, and copies of the ISO and kernel ELF that
-ran, named by their content in `replay/` beside the logs, so that a rebuild
+command line, the QEMU arguments, and copies of the files that booted (the
+kernel ELF and its modules, or the ISO) named by their content in `replay/` beside the logs, so that a rebuild
 after the recording cannot change what the replay runs. It also writes the
 lines a failure message prints on how to record and replay a boot.
 """
@@ -38,13 +38,15 @@ def frozen_copy(path, store):
     return copy
 
 
-def prepare(base, cmdline, iso, kernel, test):
+def prepare(base, cmdline, files, kernel, test):
     """Set up the recording of one boot whose logs start with base
-    (build/grade/labN/<test>). Returns (rr, base_args): the rr argument of
-    qemu.qemu_argv and the QEMU arguments with the frozen ISO."""
+    (build/grade/labN/<test>). files: what the boot reads, as
+    qemu.read_qemu_args takes it ({"iso": path} or {"kernel": ...,
+    "modules": ...}); kernel: the ELF gdb reads symbols from. Returns (rr,
+    frozen files): the rr argument of qemu.qemu_argv and the copies to boot."""
     log_dir = os.path.dirname(base)
     store = os.path.join(log_dir, STORE)
-    iso_copy = frozen_copy(iso, store)
+    frozen = {key: frozen_copy(path, store) for key, path in files.items()}
     kernel_copy = frozen_copy(kernel, store) if os.path.exists(kernel) else None
     rrfile, snapshots = base + ".rr", base + ".rr.qcow2"
     for old in (rrfile, snapshots):
@@ -54,9 +56,10 @@ def prepare(base, cmdline, iso, kernel, test):
     info = {
         "test": test,
         "cmdline": cmdline,
-        # {iso} stands for "iso"; every path is relative to this file.
-        "qemu_args": tree.read_qemu_args(tree.REPO_ROOT, "{iso}"),
-        "iso": os.path.relpath(iso_copy, log_dir),
+        # "{iso}", "{kernel}", "{modules}" stand for the files below; every
+        # path is relative to this file.
+        "qemu_args": tree.read_qemu_args(tree.REPO_ROOT, **{k: "{%s}" % k for k in files}),
+        "files": {"{%s}" % k: os.path.relpath(v, log_dir) for k, v in frozen.items()},
         "kernel": os.path.relpath(kernel_copy, log_dir) if kernel_copy else None,
         "rrfile": os.path.basename(rrfile),
         "snapshots": os.path.basename(snapshots),
@@ -65,7 +68,7 @@ def prepare(base, cmdline, iso, kernel, test):
     with open(base + ".rr.json", "w", encoding="utf-8") as f:
         json.dump(info, f, indent=1)
         f.write("\n")
-    return ("record", rrfile, snapshots), tree.read_qemu_args(tree.REPO_ROOT, iso_copy)
+    return ("record", rrfile, snapshots), frozen
 
 
 def hint(lab_dir, base, test_name, recorded, grade_dir=None, cwd=None):
