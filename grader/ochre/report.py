@@ -5,9 +5,11 @@ A grading run (`make grade`) writes report.html beside its serial logs
 test, and for each failed test its first failing check, what was expected
 and what was seen, the symbolized panic report if the kernel panicked, its
 serial log, the command that reproduces the boot and how to record and
-replay it. A batch page (`python3 grader/ochre/report.py batch DIR`) lists
-the results.json files under DIR, one row per submission, with links to
-their own pages, and which tests fail most.
+replay it. A batch page (`python3 grader/ochre/report.py batch DIR`;
+grader/batch writes one beside its roster) lists the results.json files
+under DIR, one row per submission, with links to their own pages
+(report.html beside results.json or in its logs/), and which tests fail
+most often.
 
 Each page is self-contained: inline CSS, no JavaScript, no other file
 needed (serial logs are copied in, cut at LOG_LIMIT). Every piece of text
@@ -231,9 +233,11 @@ def render_batch(root, page_dir):
         for t in failed:
             failures[t] = failures.get(t, 0) + 1
         score = f"{data.get('score', '?')}/{data.get('max_score', '?')}"
-        own = os.path.join(os.path.dirname(path), "report.html")
-        link = (f'<a href="{esc(os.path.relpath(own, page_dir))}">report</a>'
-                if os.path.exists(own) else "")
+        own = [p for p in (os.path.join(os.path.dirname(path), "report.html"),
+                           os.path.join(os.path.dirname(path), "logs", "report.html"))
+               if os.path.exists(p)]
+        link = (f'<a href="{esc(os.path.relpath(own[0], page_dir))}">report</a>'
+                if own else "")
         shown = ", ".join(failed[:8]) + (f", and {len(failed) - 8} more" if len(failed) > 8 else "")
         if not tests and data.get("output"):
             shown = data["output"].split("\n")[0]
