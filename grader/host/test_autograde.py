@@ -457,3 +457,47 @@ def test_editable_files_of_a_lab(tmp_path):
     (repo / "lab2-b" / "kernel" / "two.c").write_text("/* LAB2: your code here */\n")
     (repo / "lab2-b" / "SUBMIT.txt").write_text("# list\nlab2-b/kernel/two.c\n")
     assert handout.editable_files(2, str(repo)) == ["lab2-b/kernel/two.c"]
+
+
+def qemus_under(path):
+    """PIDs of processes whose command line names path (QEMU boots the
+    scratch tree's ISO)."""
+    found = []
+    for pid in os.listdir("/proc"):
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                cmd = f.read().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        if pid.isdigit() and str(path) in cmd and "qemu-system" in cmd:
+            found.append(int(pid))
+    return found
+
+
+def test_stopped_autograde_leaves_nothing_behind(tmp_path):
+    """SIGTERM while tests are booting (a batch being stopped): autograde
+    exits, its QEMUs die and its scratch tree is removed."""
+    import time
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    sub = tar_with(tmp_path / "s.tar.gz", [(p, solution(p)) for p in LAB1_FILES])
+    proc = subprocess.Popen([str(GRADER / "autograde.py"), "--lab", "1", str(sub), "--out",
+                             str(tmp_path / "out"), "-j", "2"],
+                            env=dict(os.environ, TMPDIR=str(scratch)),
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 120
+        while not qemus_under(scratch) and time.monotonic() < deadline:
+            assert proc.poll() is None, "autograde ended before any QEMU started"
+            time.sleep(0.1)
+        assert qemus_under(scratch), "no QEMU started within 120 s"
+        proc.terminate()
+        assert proc.wait(timeout=60) == 128 + 15
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    deadline = time.monotonic() + 10
+    while qemus_under(scratch) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not qemus_under(scratch)
+    assert not os.listdir(scratch), os.listdir(scratch)
