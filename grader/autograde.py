@@ -325,9 +325,8 @@ def autograde(lab, sub_path, out, hidden=None, jobs=None, timeout=DEFAULT_TIMEOU
         raise Usage(f"--hidden {hidden}: not a directory")
     jobs = jobs or os.cpu_count() or 2
     os.makedirs(out, exist_ok=True)
-    for stale in ("results.json", "build.log", "grade.log", "collect.log"):
-        if os.path.exists(os.path.join(out, stale)):
-            os.unlink(os.path.join(out, stale))
+    for stale in ("results.json", "build.log", "grade.log", "collect.log", "logs", "submitted"):
+        remove(os.path.join(out, stale))   # a result never mixes two grades
 
     scratch = tempfile.mkdtemp(prefix=f"ochre-autograde-lab{lab}-")
     tree = os.path.join(scratch, "tree")
@@ -335,55 +334,25 @@ def autograde(lab, sub_path, out, hidden=None, jobs=None, timeout=DEFAULT_TIMEOU
         log(f"lab {lab}: making the course's tree in {tree}")
         handout.make_tree(tree, lab=lab, repo=repo, quiet=True)
         hidden_files = add_hidden(tree, hidden) if hidden else []
-        editable = handout.editable_files(lab, repo)
         try:
-            sub = submission.read(sub_path, editable, tree)
+            sub = submission.read(sub_path, handout.editable_files(lab, repo), tree)
         except submission.Unreadable as e:
             log(f"unreadable submission: {e}")
-            results = unreadable_results(str(e))
-            finish(results, out, {"lab": lab, "status": "unreadable"}, started,
-                   f"Graded as lab {lab} ({labdir}).")
+            finish(unreadable_results(str(e)), out, {"lab": lab, "status": "unreadable"},
+                   started, f"Graded as lab {lab} ({labdir}).")
             return 0
-        made_for = (sub.manifest or {}).get("lab")
-        if made_for is not None and made_for != lab:
-            sub.notes.append(f"Note: this archive was made by `make submit` for lab {made_for}; "
-                             f"it was graded as lab {lab}.")
-        shutil.rmtree(os.path.join(out, "submitted"), ignore_errors=True)
-        for path, data in sub.taken.items():
-            for top in (tree, os.path.join(out, "submitted")):
-                os.makedirs(os.path.dirname(os.path.join(top, path)), exist_ok=True)
-                with open(os.path.join(top, path), "wb") as f:
-                    f.write(data)
+        place_files(sub, lab, tree, out)
         extra = {"lab": lab, "taken": sorted(sub.taken), "missing": sub.missing,
                  "ignored": sub.ignored, "notes": sub.notes, "hidden_files": len(hidden_files)}
         note = describe_files(sorted(sub.taken), sub.missing, sub.ignored, lab, labdir, tree)
-        if sub.notes:
-            note += "\n" + "\n".join(sub.notes)
+        note += "".join("\n" + n for n in sub.notes)
         log(f"{len(sub.taken)} file(s) taken, {len(sub.missing)} missing, "
             f"{len(sub.ignored)} ignored; building {labdir}")
-
-        ok, errors = build(tree, labdir, jobs, out)
-        if not ok:
-            log("the submission does not build: score 0")
-            collected, _ = run_grader(tree, lab, jobs, timeout, out, collect_only=True,
-                                      only=only)
-            results = build_failed_results(collected, labdir, errors)
-            extra["status"] = "build failed"
-        else:
-            log(f"grading with {jobs} QEMU(s) at a time")
-            results, why = run_grader(tree, lab, jobs, timeout, out, only=only)
-            if results is None:
-                log(why.split("\n")[0])
-                results = grader_failed_results(why)
-                extra["status"] = "grader failed"
-            else:
-                extra["status"] = "graded"
-        results = sanitize(results, tree)
+        results, extra["status"] = grade(tree, lab, labdir, jobs, timeout, out, only)
         logs = os.path.join(tree, "build", "grade", f"lab{lab}")
         if os.path.isdir(logs):
-            shutil.rmtree(os.path.join(out, "logs"), ignore_errors=True)
             shutil.copytree(logs, os.path.join(out, "logs"))
-        finish(results, out, extra, started, note)
+        finish(sanitize(results, tree), out, extra, started, note)
         log(f"score {results.get('score', 0)}; {os.path.join(out, 'results.json')}")
     finally:
         if keep_scratch:
@@ -391,6 +360,41 @@ def autograde(lab, sub_path, out, hidden=None, jobs=None, timeout=DEFAULT_TIMEOU
         else:
             shutil.rmtree(scratch, ignore_errors=True)
     return 0
+
+
+def remove(path):
+    if os.path.isdir(path) and not os.path.islink(path):
+        shutil.rmtree(path)
+    elif os.path.lexists(path):
+        os.unlink(path)
+
+
+def place_files(sub, lab, tree, out):
+    """The taken files into the scratch tree, and a copy in out/submitted/."""
+    made_for = (sub.manifest or {}).get("lab")
+    if made_for is not None and made_for != lab:
+        sub.notes.append(f"Note: this archive was made by `make submit` for lab {made_for}; "
+                         f"it was graded as lab {lab}.")
+    for path, data in sub.taken.items():
+        for top in (tree, os.path.join(out, "submitted")):
+            os.makedirs(os.path.dirname(os.path.join(top, path)), exist_ok=True)
+            with open(os.path.join(top, path), "wb") as f:
+                f.write(data)
+
+
+def grade(tree, lab, labdir, jobs, timeout, out, only):
+    """Build, then run the grader: (results, status for extra_data)."""
+    ok, errors = build(tree, labdir, jobs, out)
+    if not ok:
+        log("the submission does not build: score 0")
+        collected, _ = run_grader(tree, lab, jobs, timeout, out, collect_only=True, only=only)
+        return build_failed_results(collected, labdir, errors), "build failed"
+    log(f"grading with {jobs} QEMU(s) at a time")
+    results, why = run_grader(tree, lab, jobs, timeout, out, only=only)
+    if results is None:
+        log(why.split("\n")[0])
+        return grader_failed_results(why), "grader failed"
+    return results, "graded"
 
 
 def main(argv=None):
