@@ -129,10 +129,14 @@ def starter(tmp_path_factory):
     return str(dest)
 
 
-@pytest.fixture
-def tree_copy(tmp_path):
-    """A copy of this tree (sources only) to change and build."""
-    dest = tmp_path / "ochre"
+def copy_tree(dest):
+    """Copies this tree (sources only) to dest, to change and build."""
     shutil.copytree(ROOT, dest, symlinks=True, ignore=shutil.ignore_patterns(
         "build", ".git", "__pycache__", "compile_commands.json"))
     return dest
+
+
+@pytest.fixture
+def tree_copy(tmp_path):
+    """A copy of this tree (sources only) to change and build."""
+    return copy_tree(tmp_path / "ochre")
