@@ -98,6 +98,14 @@ LAB2_MISTAKES = {
         "test_forktree",
         r"kernel PANIC while waiting for [^\n]*\n\nPANIC: fatal exception: #DF "
         r"double fault[\s\S]*TSS RSP0 not set for the running context"),
+    # Marking a killed sleeper without waking it: it would die only when
+    # its 100 s sleep ends; killtest times the wait in guest time.
+    "kill_without_wakeup": (
+        [("lab2-contexts/kernel/proc.c",
+          "\twakeup_one(c);\t\t/* a sleeping context wakes with -EINTR */\n", "")],
+        "test_kill",
+        r"user test killtest failed: killtest: FAIL \S*killtest\.c:\d+: waitpid "
+        r"for the killed sleeper took \d+ ms: the kill did not wake it"),
 }
 
 # Lab 3, HANDOUT.md §9 "Common mistakes". A pipe that never wakes its
