@@ -11,8 +11,12 @@ is put in, rebuilt (one file recompiles), graded with -k for the affected
 test only (one boot), and taken out again.
 """
 
+import contextlib
+import fcntl
+import os
 import re
 import shlex
+import shutil
 import sys
 
 import pytest
@@ -194,19 +198,28 @@ def lab_dir(lab):
 
 
 @pytest.fixture(scope="session")
-def built_labs(tmp_path_factory):
-    """lab -> a copy of the tree (one per lab and worker) in which that lab
-    has been built; a test changes it only while it holds the lock."""
-    trees = {}
+def lab_tree(tmp_path_factory):
+    """lab -> a context manager that holds that lab's lock and yields a
+    copy of the tree in which the lab has been built. One copy per lab
+    for the whole run, also with pytest -n (the workers share it through
+    their common temporary directory, as conftest's `starter` does), so
+    each lab is built from scratch once."""
+    shared = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        shared = shared.parent
 
-    def get(lab):
-        if lab not in trees:
-            tree = copy_tree(tmp_path_factory.mktemp(f"mistakes-lab{lab}") / "ochre")
-            r = make(f"-j2 -C {lab_dir(lab)}", cwd=tree, timeout=900)
-            assert r.returncode == 0, r.stdout[-3000:]
-            trees[lab] = tree
-        return trees[lab]
-    return get
+    @contextlib.contextmanager
+    def hold(lab):
+        with open(shared / f"mistakes-lab{lab}.lock", "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            tree = shared / f"mistakes-lab{lab}" / "ochre"
+            if not (tree / "build" / f"lab{lab}" / "ochre.iso").exists():
+                shutil.rmtree(tree, ignore_errors=True)
+                copy_tree(tree)
+                r = make(f"-j2 -C {lab_dir(lab)}", cwd=tree, timeout=900)
+                assert r.returncode == 0, r.stdout[-3000:]
+            yield tree
+    return hold
 
 
 def headline(out):
@@ -215,14 +228,28 @@ def headline(out):
     return m.group(1) if m else ""
 
 
-# The first case of each lab and worker also builds that lab.
+# The first case of each lab also builds it; the others wait for its lock.
 @pytest.mark.timeout(900)
 @pytest.mark.parametrize("lab,name", CASES)
-def test_mistake_headline_is_the_failing_check(built_labs, lab, name):
+def test_mistake_headline_is_the_failing_check(lab_tree, lab, name):
     """The mistake makes its test fail with the check that caught it as the
     headline, not a TIMEOUT."""
     edits, test, want = MISTAKES_BY_LAB[lab][name]
-    tree = built_labs(lab)
+    with lab_tree(lab) as tree:
+        out, status = grade_with_mistake(tree, lab, name, edits, test)
+    assert status == 1, out[-4000:]
+    # No wait limit ended it (the grader says TIMEOUT when one does); host
+    # speed is not checked, so a loaded CI machine cannot fail this test.
+    assert "TIMEOUT" not in out, out[-4000:]
+    assert re.search(want, headline(out)), \
+        f"headline /{want}/ not in the failure's message:\n{out[-4000:]}"
+    # The docstring follows the message (grader/README.md).
+    assert "--- what this test checks ---" in out, out[-4000:]
+
+
+def grade_with_mistake(tree, lab, name, edits, test):
+    """Puts the mistake into tree, rebuilds, grades test, and takes the
+    mistake out again; returns the grader's output and exit status."""
     originals = {}
     try:
         for path, old, new in edits:
@@ -242,12 +269,4 @@ def test_mistake_headline_is_the_failing_check(built_labs, lab, name):
     finally:
         for path, text in originals.items():
             (tree / path).write_text(text, encoding="utf-8")
-    out = r.stdout
-    assert r.returncode == 1, out[-4000:]
-    # No wait limit ended it (the grader says TIMEOUT when one does); host
-    # speed is not checked, so a loaded CI machine cannot fail this test.
-    assert "TIMEOUT" not in out, out[-4000:]
-    assert re.search(want, headline(out)), \
-        f"headline /{want}/ not in the failure's message:\n{out[-4000:]}"
-    # The docstring follows the message (grader/README.md).
-    assert "--- what this test checks ---" in out, out[-4000:]
+    return r.stdout, r.returncode
