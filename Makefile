@@ -12,6 +12,8 @@
 #                       archive to hand in (LAB=N; default: the last lab)
 #   make gradescope     the Gradescope autograder zip of each lab (LAB=N: one),
 #                       build/gradescope/labN.zip; HIDDEN=dir adds hidden tests
+#   make batch SUBMISSIONS=dir LAB=N   grade every submission in dir
+#                       (build/batch/labN/roster.csv; docs/instructors.md)
 #   make handout-check  starter code builds, boots and fails its lab's tests
 #   make host-test      the grader's host tests (HOST_ARGS='-k NAME' for some)
 #   make deps           install missing Debian packages
@@ -30,13 +32,13 @@ GRADED := $(foreach l,$(LABS),$(if $(wildcard $(foreach f,.py _*.py,grader/test_
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 
 .PHONY: all run test grade grade-all host-test handout handout-check deps submit gradescope \
-	clang bench clean help compile_commands.json check-duplicates
+	clang bench clean help compile_commands.json check-duplicates batch
 
 all: deps
 	@for l in $(LABS); do $(MAKE) --no-print-directory -j$(JOBS) -C $$l || exit 1; done
 
 help:
-	@sed -n '3,21p' Makefile
+	@sed -n '3,23p' Makefile
 
 deps:
 	@common/mk/deps.sh
@@ -68,6 +70,13 @@ submit:
 
 gradescope: deps
 	$(PYTHON) grader/gradescope.py $(if $(LAB),--lab $(LAB)) $(if $(HIDDEN),--hidden $(HIDDEN))
+
+# OUT=dir to write elsewhere than build/batch/labN; HIDDEN=dir adds hidden tests.
+batch: deps
+	@if [ -z "$(SUBMISSIONS)" ] || [ -z "$(LAB)" ]; then \
+		echo "usage: make batch SUBMISSIONS=dir LAB=N [OUT=dir] [JOBS=n] [HIDDEN=dir]"; exit 2; fi
+	@$(PYTHON) grader/batch --lab $(LAB) '$(SUBMISSIONS)' -j $(JOBS) $(if $(OUT),--out '$(OUT)') \
+		$(if $(HIDDEN),--hidden '$(HIDDEN)')
 
 handout-check: deps
 	$(PYTHON) grader/handout.py check

@@ -12,6 +12,7 @@ into its scratch tree itself.
 
 import json
 import os
+import re
 import stat
 import tarfile
 import zipfile
@@ -23,6 +24,12 @@ MAX_IGNORED = 1000        # ignored files listed (the rest are counted)
 SKIPPED_DIRS = ("build", ".git", "__pycache__", ".pytest_cache")
 MANIFEST = "MANIFEST.json"
 ARCHIVES = (".tar.gz", ".tgz", ".tar", ".zip")
+# Source files, checked for what would read files outside the tree at build time.
+SOURCES = (".c", ".h", ".asm", ".S", ".s", ".inc", ".ld")
+_COMMENTS = re.compile(r"/\*.*?\*/|//[^\n]*", re.S)
+_INCLUDE = re.compile(r"^[ \t]*(?:#|%:|%)[ \t]*(?:include|include_next|import|embed)\b(.*)$",
+                      re.M | re.I)
+_INCLUDE_ARG = re.compile(r"""^\s*(["<])([^"<>]+)[">]""")
 
 
 class Unreadable(Exception):
@@ -119,7 +126,7 @@ def _zip_entries(path, opened):
     for info in infos:
         mode = info.external_attr >> 16
         kind = ("dir" if info.is_dir() else "link" if stat.S_ISLNK(mode) else
-                "file" if not mode or stat.S_ISREG(mode) else "other")
+                "file" if not stat.S_IFMT(mode) or stat.S_ISREG(mode) else "other")
         yield Entry(info.filename, kind, info.file_size,
                     lambda info=info: zf.open(info).read(MAX_FILE + 1))
 
@@ -157,6 +164,28 @@ def _prefix(names, editable):
                 p = n[:-len(w)]
                 found[p] = found.get(p, 0) + 1
     return max(found, key=lambda p: (found[p], -len(p))) if found else ""
+
+
+def build_time_reads(path, data):
+    """Why this source file may not be built, or None. Compiling it must
+    read nothing outside the tree: no #include (or nasm %include) of an
+    absolute path or of one that climbs out of the tree, no computed
+    #include, no incbin (which pastes any file into the kernel, where a
+    test could print it)."""
+    text = data.decode("utf-8", errors="replace").replace("\\\n", "")
+    text = _COMMENTS.sub(" ", text)
+    if re.search(r"incbin", text, re.I):
+        return "uses incbin (pasting a file into the build): not allowed"
+    for m in _INCLUDE.finditer(text):
+        arg = _INCLUDE_ARG.match(m.group(1))
+        if not arg:
+            return f"has a computed include ({m.group(0).strip()[:60]}): not allowed"
+        name = arg.group(2)
+        inside = os.path.normpath(os.path.join(os.path.dirname(path), name))
+        if name.startswith("/") or inside.startswith("..") or \
+                (arg.group(1) == "<" and ".." in name.split("/")):
+            return f"includes {name}, outside the tree: not allowed"
+    return None
 
 
 def _why_ignored(path, tree, lab_files_hint):
@@ -255,6 +284,10 @@ def _read(path, editable, tree, opened):
             data = e.read()
             if len(data) > MAX_FILE:
                 ignore(rel, f"larger than {MAX_FILE >> 20} MiB: not graded")
+                continue
+            unsafe = build_time_reads(rel, data) if rel.endswith(SOURCES) else None
+            if unsafe:
+                ignore(rel, unsafe + " (the starter code was used)")
                 continue
             sub.taken[rel] = data
     except (tarfile.TarError, zipfile.BadZipFile, EOFError, OSError) as err:

@@ -28,6 +28,11 @@ need python3			test -x /usr/bin/python3
 need python3-pytest		/usr/bin/python3 -c 'import pytest'
 need python3-pytest-xdist	/usr/bin/python3 -c 'import xdist'
 need python3-pytest-timeout	/usr/bin/python3 -c 'import pytest_timeout'
+need python3-jsonschema		/usr/bin/python3 -c 'import jsonschema'
+# grader/batch.sbatch runs on Slurm; its test starts a one-node Slurm.
+need slurm-wlm			have slurmd
+need slurm-client		have sbatch
+need munge			have munged
 
 [ -z "$missing" ] && exit 0
 

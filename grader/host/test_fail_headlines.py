@@ -1,43 +1,43 @@
 """A failing check is the headline, wherever it ran: a lab's solution with
-one of its handout's common mistakes put in must fail the affected test
-with the check that caught it as the headline (a KTEST FAIL line, a FAIL
-line of whichever process caught it, or a panic that says what it means),
-never a TIMEOUT, in normal test time.
+one of its handout's common mistakes put in (labs 1-3: at least three each
+from the handout's "Common mistakes"; lab 4: the seven of HANDOUT.md §8)
+must fail the affected test with the check that caught it as the headline
+(a KTEST FAIL line, the FAIL line of whichever process caught it, the
+kernel's report of the program's death, or a panic that says what it
+means), never a TIMEOUT while a parent waits for a child that failed or a
+call blocks forever (before any wait limit ends it).
 
 Maintainers only: the mistakes quote lines of the reference solution, so
 `make handout` leaves this file out of the student tree (grader/handout.py,
-INSTRUCTOR_ONLY). Each lab is copied and built once per worker; a mistake
-is put in, rebuilt (one file recompiles), graded with -k for the affected
-test only (one boot), and taken out again.
+INSTRUCTOR_ONLY). Each lab is built once per run (conftest.py,
+built_copy); each case copies that build, rebuilds what its mistake
+touched, and boots QEMU once for the affected test (-k).
 """
 
-import contextlib
-import fcntl
-import os
 import re
 import shlex
-import shutil
 import sys
 
 import pytest
 
-from conftest import ROOT, copy_tree, make, sh
+from conftest import ROOT, make, sh
 
-# Solution regions quoted below are spelled in pieces, so that only real
-# solution regions look like markers.
+# The solution region that opens __fork_child (spelled in pieces, so that
+# only real solution regions look like markers).
 FORK_CHILD = "__fork_child:\n; BEGIN LAB" "4 SOLUTION: §5.2 __fork_child\n"
 
-# Each table: name -> ([(file, text to replace, replacement), ...],
+# Each table of labs 1-3: name -> ([(file, text to replace, replacement), ...],
 #                      test to grade, regex the headline must match).
 
 # Lab 1, HANDOUT.md §8 "Common mistakes": in-kernel tests, KTEST FAIL lines.
+KTEST_FAILED = r"in-kernel test \w+: expected PASS, got:\n\n"
 LAB1_MISTAKES = {
     # Frames not zeroed: a reused frame still holds the test's pattern.
     "frame_alloc_not_zeroed": (
         [("lab1-paging/kernel/frame.c",
           "\tmemset(phys_to_virt(pa), 0, PAGE_SIZE);\n", "")],
         "test_frames_basic",
-        r"KTEST frames_basic: FAIL \S*paging_tests\.c:\d+: assertion failed: "
+        KTEST_FAILED + r"KTEST frames_basic: FAIL \S*paging_tests\.c:\d+: assertion failed: "
         r".* && frame_is_zero\(\w+\)"),
     # Never freeing parents: the PT goes, the PD and PDPT stay (they leak).
     "unmap_frees_only_the_pt": (
@@ -45,7 +45,7 @@ LAB1_MISTAKES = {
           "\tfor (int level = deepest; level < PT_LEVELS; level++) {",
           "\tfor (int level = deepest; level < 2; level++) {")],
         "test_map_unmap",
-        r"KTEST map_unmap: FAIL \S*paging_tests\.c:\d+: frame_free_count\(\) == "
+        KTEST_FAILED + r"KTEST map_unmap: FAIL \S*paging_tests\.c:\d+: frame_free_count\(\) == "
         r"\w+: got \d+ \(0x[0-9a-f]+\), expected \d+ \(0x[0-9a-f]+\)"),
     # Freeing a table but not clearing its parent's entry (Redox's 2022
     # use-after-free): the PML4 still points at the freed PDPT.
@@ -53,7 +53,7 @@ LAB1_MISTAKES = {
         [("lab1-paging/kernel/mapper.c",
           "\t\ttable_of(path[level + 1])[pt_index(va, level + 1)] = 0;\n", "")],
         "test_map_unmap",
-        r"KTEST map_unmap: FAIL \S*paging_tests\.c:\d+: .*\[pt_index\(va, 4\)\] "
+        KTEST_FAILED + r"KTEST map_unmap: FAIL \S*paging_tests\.c:\d+: .*\[pt_index\(va, 4\)\] "
         r"== 0: got \d+ \(0x[0-9a-f]+\), expected 0"),
     # Forgetting the flush: the old translation stays in the TLB.
     "commit_without_invlpg": (
@@ -61,7 +61,7 @@ LAB1_MISTAKES = {
           "\t\tfor (int i = 0; i < fl->npages; i++)\n\t\t\tinvlpg(fl->pages[i]);\n",
           "")],
         "test_tlb_flush",
-        r"KTEST tlb_flush: FAIL \S*paging_tests\.c:\d+: .*va == 0xbbbb: got \d+ "
+        KTEST_FAILED + r"KTEST tlb_flush: FAIL \S*paging_tests\.c:\d+: .*va == 0xbbbb: got \d+ "
         r"\(0xaaaa\), expected \d+ \(0xbbbb\)"),
 }
 
@@ -142,8 +142,10 @@ LAB3_MISTAKES = {
         r"waitpid\(pid, &status, 0\): still blocked after \d+ ms"),
 }
 
-# Lab 4, HANDOUT.md §8: a child fails a check while its parent waits for
-# it on a pipe; the child's FAIL line is the headline.
+# Lab 4.
+# name: ([(file, text to replace, replacement), ...], test to grade,
+#        regex the failure's headline (and the details under it) must match).
+# Each is one of HANDOUT.md §8's seven; the §8 text shows what it prints.
 MISTAKES = {
     # §5.2: __fork_child does not skip the frame's padding: the child pops
     # everything one slot off and returns to a saved register's value. It
@@ -187,7 +189,33 @@ MISTAKES = {
         "test_fork_fds",
         r"user test forkfds failed: forkfds \(child\): FAIL \S*forkfds\.c:\d+: "
         r"mine == before: got \d+.*, expected"),
+    # §4: exec_commit leaves the installed space in its handle, so closing
+    # libc's as_fd at the commit (close-on-exec) frees the running image:
+    # the program dies at its first instruction, and the kernel says so.
+    "exec_space_left_in_handle": (
+        [("lab4-userspace-exec/kernel/procfile.c",
+          "\tpf->as = NULL;\n\tcontext_exec(", "\tcontext_exec(")],
+        "test_exec_errors",
+        r"user test execerr failed: ochre: pid 1 \(execerr\) killed by SIGSEGV: "
+        r"page fault at rip 0x[0-9a-f]+"),
+    # §3.3: start does not clear creator_of, so fork's close of the ctl fd
+    # destroys a child that is already running: the kernel refuses, loudly.
+    "start_keeps_creator": (
+        [("lab4-userspace-exec/kernel/procfile.c",
+          "\tcreator_of[context_slot(c)] = 0;\t/* a child now, not an embryo */\n", "")],
+        "test_fork_memory",
+        r"kernel PANIC while waiting for .*\n+PANIC: context_discard: pid \d+ has run "
+        r"or is dying"),
+    # §6.2: build_stack stores the caller's argv pointers, not the
+    # new-space addresses of the copied strings.
+    "stack_old_pointers": (
+        [("lab4-userspace-exec/libc/fexec.c",
+          "\t\t\tw[k++] = at;\n", "\t\t\tw[k++] = (uint64_t)(uintptr_t)v->vec[i];\n")],
+        "test_exec_errors",
+        r"user test execerr failed: execerr \(exec'd child\): FAIL \S*execerr\.c:\d+: "
+        r"argv\[0\] = 0x[0-9a-f]+, not on the new stack"),
 }
+
 
 MISTAKES_BY_LAB = {1: LAB1_MISTAKES, 2: LAB2_MISTAKES, 3: LAB3_MISTAKES, 4: MISTAKES}
 CASES = [(lab, name) for lab, table in MISTAKES_BY_LAB.items() for name in sorted(table)]
@@ -197,76 +225,40 @@ def lab_dir(lab):
     return next(ROOT.glob(f"lab{lab}-*")).name
 
 
-@pytest.fixture(scope="session")
-def lab_tree(tmp_path_factory):
-    """lab -> a context manager that holds that lab's lock and yields a
-    copy of the tree in which the lab has been built. One copy per lab
-    for the whole run, also with pytest -n (the workers share it through
-    their common temporary directory, as conftest's `starter` does), so
-    each lab is built from scratch once."""
-    shared = tmp_path_factory.getbasetemp()
-    if os.environ.get("PYTEST_XDIST_WORKER"):
-        shared = shared.parent
-
-    @contextlib.contextmanager
-    def hold(lab):
-        with open(shared / f"mistakes-lab{lab}.lock", "w") as lock:
-            fcntl.flock(lock, fcntl.LOCK_EX)
-            tree = shared / f"mistakes-lab{lab}" / "ochre"
-            if not (tree / "build" / f"lab{lab}" / "ochre.iso").exists():
-                shutil.rmtree(tree, ignore_errors=True)
-                copy_tree(tree)
-                r = make(f"-j2 -C {lab_dir(lab)}", cwd=tree, timeout=900)
-                assert r.returncode == 0, r.stdout[-3000:]
-            yield tree
-    return hold
-
-
 def headline(out):
-    """The message of the first failure, up to the serial tail."""
-    m = re.search(r"^_{3,} test_\w+.* _{3,}$\n([\s\S]*?)^--- last ", out, re.M)
+    """The first failure's message in pytest's output, up to the serial
+    tail: its headline and the details under it."""
+    m = re.search(r"^_{3,} test_\w+ _{3,}\n(.*?)^--- ", out, re.M | re.S)
     return m.group(1) if m else ""
 
 
-# The first case of each lab also builds it; the others wait for its lock.
-@pytest.mark.timeout(900)
+@pytest.mark.timeout(900)   # the first case of a lab also builds it
 @pytest.mark.parametrize("lab,name", CASES)
-def test_mistake_headline_is_the_failing_check(lab_tree, lab, name):
+def test_mistake_headline_is_the_failing_check(built_copy, lab, name):
     """The mistake makes its test fail with the check that caught it as the
     headline, not a TIMEOUT."""
     edits, test, want = MISTAKES_BY_LAB[lab][name]
-    with lab_tree(lab) as tree:
-        out, status = grade_with_mistake(tree, lab, name, edits, test)
-    assert status == 1, out[-4000:]
+    tree_copy = built_copy(lab_dir(lab))
+    for path, old, new in edits:
+        src = tree_copy / path
+        text = src.read_text(encoding="utf-8")
+        if f"BEGIN LAB{lab}" " SOLUTION" not in text:  # split: not a marker itself
+            pytest.skip("the mistakes target the reference solution (a student tree?)")
+        if text.count(old) != 1:
+            pytest.fail(f"mistake {name}: {old!r} is not in {path} exactly once; "
+                        f"update the lab {lab} table", pytrace=False)
+        src.write_text(text.replace(old, new), encoding="utf-8")
+
+    r = make(f"-j2 -C {lab_dir(lab)}", cwd=tree_copy, timeout=900)
+    assert r.returncode == 0, r.stdout[-3000:]
+    r = sh(f"{shlex.quote(sys.executable)} -m pytest grader --lab {lab} -n 0 "
+           f"-p no:cacheprovider -k {test}", cwd=tree_copy, timeout=300)
+    out = r.stdout
+    assert r.returncode == 1, out[-4000:]
     # No wait limit ended it (the grader says TIMEOUT when one does); host
     # speed is not checked, so a loaded CI machine cannot fail this test.
     assert "TIMEOUT" not in out, out[-4000:]
-    assert re.search(want, headline(out)), \
-        f"headline /{want}/ not in the failure's message:\n{out[-4000:]}"
+    got = headline(out)
+    assert re.match(want, got), f"headline /{want}/ is not:\n{got}\n\n{out[-4000:]}"
     # The docstring follows the message (grader/README.md).
     assert "--- what this test checks ---" in out, out[-4000:]
-
-
-def grade_with_mistake(tree, lab, name, edits, test):
-    """Puts the mistake into tree, rebuilds, grades test, and takes the
-    mistake out again; returns the grader's output and exit status."""
-    originals = {}
-    try:
-        for path, old, new in edits:
-            src = tree / path
-            text = originals.setdefault(path, src.read_text(encoding="utf-8"))
-            if f"BEGIN LAB{lab}" " SOLUTION" not in text:  # split: not a marker itself
-                pytest.skip("the mistakes target the reference solution (a student tree?)")
-            text = src.read_text(encoding="utf-8")
-            if text.count(old) != 1:
-                pytest.fail(f"mistake {name}: {old!r} is not in {path} exactly once; "
-                            f"update the lab {lab} table", pytrace=False)
-            src.write_text(text.replace(old, new), encoding="utf-8")
-        r = make(f"-j2 -C {lab_dir(lab)}", cwd=tree, timeout=900)
-        assert r.returncode == 0, r.stdout[-3000:]
-        r = sh(f"{shlex.quote(sys.executable)} -m pytest grader --lab {lab} -n 0 "
-               f"-p no:cacheprovider -k {test}", cwd=tree, timeout=300)
-    finally:
-        for path, text in originals.items():
-            (tree / path).write_text(text, encoding="utf-8")
-    return r.stdout, r.returncode

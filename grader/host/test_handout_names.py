@@ -8,10 +8,9 @@ longer occurs fails the test, so the list only shrinks.
 """
 
 import re
-import subprocess
 import sys
 
-from conftest import HOST, ROOT
+from conftest import HOST, ROOT, sh
 
 sys.path.insert(0, str(ROOT / "grader"))
 import handout_names  # noqa: E402
@@ -31,11 +30,10 @@ def expected():
 def test_handouts_name_what_the_code_has():
     """`python3 grader/handout_names.py`, as a maintainer types it, finds
     nothing beyond the listed drift, and all the listed drift is still there."""
-    r = subprocess.run([sys.executable, "grader/handout_names.py"], cwd=ROOT,
-                       capture_output=True, text=True, timeout=120)
+    r = sh("python3 grader/handout_names.py", timeout=120)
     lines = r.stdout.splitlines()
     problems = [p for p in lines if re.match(r"^lab[^:]+\.md:\d+: ", p)]
-    assert r.returncode == (1 if problems else 0), r.stdout + r.stderr
+    assert r.returncode == (1 if problems else 0), r.stdout
     new = [p for p in problems if without_line(p) not in expected()]
     assert not new, ("a handout names what the code does not have:\n  " +
                      "\n  ".join(new))

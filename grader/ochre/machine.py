@@ -31,6 +31,10 @@ DEFAULT_TIMEOUT = 30.0   # seconds per expect() / wait_exit()
 PANIC_GRACE = 5.0        # seconds to collect the rest of a panic report
 SETTLE = 0.2             # quiet time before a match on an unfinished line counts
 TAIL_LINES = 25          # serial lines shown in a failure message
+# Serial output one boot may print. The longest log of any test is under
+# 10 KiB; a kernel printing in a loop would fill the disk and the grader's
+# memory, so at this size QEMU is stopped and the test fails saying why.
+MAX_SERIAL = 1 << 20
 
 PANIC_RE = re.compile(r"PANIC: ")
 PANIC_END_RE = re.compile(r"PANIC end")
@@ -91,6 +95,8 @@ class Machine:
         self._text = ""         # all serial output decoded so far
         self._pos = 0           # how far expect() has consumed _text
         self._eof = False
+        self._received = 0      # serial bytes so far
+        self.flooded = False    # stopped for printing more than MAX_SERIAL
         self._last_data = time.monotonic()
         self._reader = None
         self._log = None
@@ -168,6 +174,13 @@ class Machine:
                 chunk = os.read(fd, 65536)
             except OSError:
                 chunk = b""
+            if self.flooded:
+                if chunk:
+                    continue    # QEMU is being killed: drop the rest
+            elif self._received + len(chunk) > MAX_SERIAL:
+                chunk = chunk[:MAX_SERIAL - self._received]
+                self._stop_flood()
+            self._received += len(chunk)
             if chunk and self._log is not None:
                 self._log.write(chunk)
                 self._log.flush()   # the log is complete even if we are killed
@@ -181,6 +194,13 @@ class Machine:
                 self._cond.notify_all()
             if not chunk:
                 return
+
+    def _stop_flood(self):
+        self.flooded = True
+        try:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
 
     # ---- output -----------------------------------------------------------
 
@@ -391,7 +411,12 @@ class Machine:
     def _fail_status(self, status, doing):
         headline = f"kernel exited with status {status} ({describe_status(status)}) {doing}"
         details = ""
-        if status == 0:
+        if self.flooded:
+            headline = (f"the kernel printed more than {MAX_SERIAL >> 20} MiB of serial "
+                        f"output {doing}; the grader stopped it")
+            details = ("No test prints more than a few KiB: look for a print in a loop "
+                       "(the last lines show what it printed).")
+        elif status == 0:
             headline = f"triple fault or reset (QEMU exit status 0) {doing}"
             if self.explain_reset is not None:
                 # Release the lock: the explanation may take a while (rerun).
