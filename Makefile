@@ -5,6 +5,8 @@
 #   make test           everything CI checks: host tests, every lab's grade,
 #                       and proof that each lab's tests fail on its starter code
 #   make grade          grade the most complete lab (and all labs before it)
+#   make replay TEST=x  replay a boot that make grade GRADE_ARGS=--record recorded
+#                       (make replay-gdb TEST=x: under gdb, which steps backwards)
 #   make handout        write the student tree to build/handout (every lab
 #                       stripped); LAB=N: lab N's tree alone, labs < N solved,
 #                       later labs absent, in build/handout-labN
@@ -32,13 +34,13 @@ GRADED := $(foreach l,$(LABS),$(if $(wildcard $(foreach f,.py _*.py,grader/test_
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 
 .PHONY: all run test grade grade-all host-test handout handout-check deps submit gradescope \
-	clang bench clean help compile_commands.json check-duplicates batch
+	clang bench clean help compile_commands.json check-duplicates batch replay replay-gdb
 
 all: deps
 	@for l in $(LABS); do $(MAKE) --no-print-directory -j$(JOBS) -C $$l || exit 1; done
 
 help:
-	@sed -n '3,23p' Makefile
+	@sed -n '3,25p' Makefile
 
 deps:
 	@common/mk/deps.sh
@@ -51,6 +53,10 @@ host-test: deps
 
 grade: deps
 	@$(MAKE) --no-print-directory -j$(JOBS) -C $(LATEST) grade GRADE_FROM='$(CURDIR)'
+
+# make grade at the top grades the latest lab: its recordings are there.
+replay replay-gdb:
+	@$(MAKE) --no-print-directory -C $(LATEST) $@ TEST='$(TEST)'
 
 # Every graded lab, each against its own kernel, with Gradescope output.
 grade-all: deps
