@@ -54,11 +54,15 @@ def validate(results):
         assert t["visibility"] in ("visible", "after_due_date", "after_published", "hidden"), t
 
 
-def autograde(sub, out, *args):
-    """grader/autograde.py as the batch grader and run_autograder call it."""
+def autograde(sub, out, *args, hidden_env=None):
+    """grader/autograde.py as the batch grader and run_autograder call it;
+    hidden_env: the hidden tests given as OCHRE_HIDDEN."""
     cmd = [str(GRADER / "autograde.py"), "--lab", "1", str(sub),
            "--out", str(out), "-j", "2", *map(str, args)]
-    r = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+    env = {k: v for k, v in os.environ.items() if k != "OCHRE_HIDDEN"}
+    if hidden_env:
+        env["OCHRE_HIDDEN"] = str(hidden_env)
+    r = subprocess.run(cmd, capture_output=True, text=True, timeout=600, env=env)
     path = out / "results.json"
     assert r.returncode == 0, f"{shlex.join(cmd)}: exit {r.returncode}\n{r.stdout}{r.stderr}"
     with open(path, encoding="utf-8") as f:
@@ -193,15 +197,15 @@ def test_make_submit_as_typed(lab1_tree):
 
 def test_solution_with_hidden_tests(tmp_path):
     """The solution's files in a zip (under a top directory, as a zipped
-    folder is) pass the hidden tests (and a public one: the whole grade of
-    the solution is `make grade-all`'s); each test's visibility reaches
-    results.json unchanged."""
+    folder is) pass the hidden tests, given by OCHRE_HIDDEN (and a public
+    one: the whole grade of the solution is `make grade-all`'s); each test's
+    visibility reaches results.json unchanged."""
     sub = tmp_path / "solution.zip"
     with zipfile.ZipFile(sub, "w") as zf:
         for p in LAB1_FILES:
             zf.writestr("my-ochre/" + p, solution(p))
-    results = autograde(sub, tmp_path / "out", "--hidden", HIDDEN,
-                        "--only", "hidden or frames_basic")
+    results = autograde(sub, tmp_path / "out", "--only", "hidden or frames_basic",
+                        hidden_env=HIDDEN)
     tests = by_name(results)
     assert results["score"] == 3 + HIDDEN_POINTS, results["output"]
     for name, vis in HIDDEN_TESTS.items():
@@ -453,3 +457,47 @@ def test_editable_files_of_a_lab(tmp_path):
     (repo / "lab2-b" / "kernel" / "two.c").write_text("/* LAB2: your code here */\n")
     (repo / "lab2-b" / "SUBMIT.txt").write_text("# list\nlab2-b/kernel/two.c\n")
     assert handout.editable_files(2, str(repo)) == ["lab2-b/kernel/two.c"]
+
+
+def qemus_under(path):
+    """PIDs of processes whose command line names path (QEMU boots the
+    scratch tree's ISO)."""
+    found = []
+    for pid in os.listdir("/proc"):
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                cmd = f.read().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        if pid.isdigit() and str(path) in cmd and "qemu-system" in cmd:
+            found.append(int(pid))
+    return found
+
+
+def test_stopped_autograde_leaves_nothing_behind(tmp_path):
+    """SIGTERM while tests are booting (a batch being stopped): autograde
+    exits, its QEMUs die and its scratch tree is removed."""
+    import time
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    sub = tar_with(tmp_path / "s.tar.gz", [(p, solution(p)) for p in LAB1_FILES])
+    proc = subprocess.Popen([str(GRADER / "autograde.py"), "--lab", "1", str(sub), "--out",
+                             str(tmp_path / "out"), "-j", "2"],
+                            env=dict(os.environ, TMPDIR=str(scratch)),
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 120
+        while not qemus_under(scratch) and time.monotonic() < deadline:
+            assert proc.poll() is None, "autograde ended before any QEMU started"
+            time.sleep(0.1)
+        assert qemus_under(scratch), "no QEMU started within 120 s"
+        proc.terminate()
+        assert proc.wait(timeout=60) == 128 + 15
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    deadline = time.monotonic() + 10
+    while qemus_under(scratch) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not qemus_under(scratch)
+    assert not os.listdir(scratch), os.listdir(scratch)
