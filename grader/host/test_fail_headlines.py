@@ -5,8 +5,9 @@ while the parent waits for that child (before any wait limit ends it).
 
 Maintainers only: the mistakes quote lines of the reference solution, so
 `make handout` leaves this file out of the student tree (grader/handout.py,
-INSTRUCTOR_ONLY). Each case builds lab 4 in a copy of the tree and boots
-QEMU once.
+INSTRUCTOR_ONLY). Each case builds lab 4 in a copy of the tree (starting
+from this repository's build of lab 4, so only the edited files compile)
+and boots QEMU once.
 """
 
 import re
@@ -15,7 +16,7 @@ import sys
 
 import pytest
 
-from conftest import make, sh
+from conftest import make, seed_build, sh
 
 # The solution region that opens __fork_child (spelled in pieces, so that
 # only real solution regions look like markers).
@@ -73,6 +74,7 @@ def test_mistake_headline_is_the_failing_check(tree_copy, name):
     """The mistake makes its lab-4 test fail with the child's FAIL line as
     the headline, not a TIMEOUT."""
     edits, test, headline = MISTAKES[name]
+    seed_build(tree_copy, 4)      # only the files a mistake edits are compiled
     for path, old, new in edits:
         src = tree_copy / path
         text = src.read_text(encoding="utf-8")
