@@ -25,6 +25,8 @@ Used by `make handout` and `make handout-check`.
 """
 
 import argparse
+import filecmp
+import glob
 import json
 import os
 import re
@@ -50,6 +52,8 @@ INSTRUCTOR_ONLY = ("grader/host/test_mapper_mutations.py",
                    "grader/host/handout_names_expected.txt",
                    # names the hidden tests; grades the solution
                    "grader/host/test_autograde.py",
+                   # grades the solution (and variants of it) in a batch
+                   "grader/host/test_batch.py",
                    # course setup, hidden tests, Gradescope: for the staff
                    "docs/instructors.md")
 # Directories of instructor-only files: the example hidden tests (see
@@ -278,6 +282,11 @@ def make_tree(dest, keep_solved=None, force=False, repo=REPO_ROOT, quiet=False, 
             if marked != text:
                 with open(dst, "w", encoding="utf-8", errors="surrogateescape") as f:
                     f.write(marked)
+        if filecmp.cmp(src, dst, shallow=False):
+            # Unchanged by stripping: keep its time too, as for the files
+            # copied as they are, so a build seeded from the solution's
+            # (seed_build) need not compile it again.
+            shutil.copystat(src, dst)
         changed = False
         for m in re.finditer(r"^LAB(\d+) stripped=(\d+) kept=(\d+)$", result.stderr, re.M):
             counts = stats.setdefault(int(m.group(1)), [0, 0])
@@ -331,6 +340,32 @@ def tail(text, n=30):
     return "\n".join(text.rstrip("\n").split("\n")[-n:])
 
 
+def seed_build(repo, tree, lab):
+    """Start the starter tree's build of lab N from the solution's build of
+    lab N (build/labN, made by `make grade-all` before the check runs), so
+    make compiles only what stripping changed: make_tree keeps the times of
+    every file it did not change, and the objects are newer than those. The
+    dependency files name the solution tree's paths; they are pointed at
+    the starter tree's, so a changed header still rebuilds what includes
+    it. Without a solution build, make builds everything, as before."""
+    src = os.path.join(repo, "build", f"lab{lab}")
+    if not os.path.isdir(src):
+        return
+    dst = os.path.join(tree, "build", f"lab{lab}")
+    shutil.copytree(src, dst, symlinks=True)
+    # The solution's test times order the starter's tests (ochre/durations.py).
+    times = os.path.join(repo, "build", "grade", "durations.json")
+    if os.path.exists(times):
+        os.makedirs(os.path.join(tree, "build", "grade"), exist_ok=True)
+        shutil.copy(times, os.path.join(tree, "build", "grade"))
+    old, new = os.path.join(repo, ""), os.path.join(tree, "")
+    for dep in glob.glob(os.path.join(dst, "**", "*.d"), recursive=True):
+        with open(dep, encoding="utf-8", errors="surrogateescape") as f:
+            text = f.read()
+        with open(dep, "w", encoding="utf-8", errors="surrogateescape") as f:
+            f.write(text.replace(old, new))
+
+
 def check_lab(lab, repo):
     """Returns a result dict for the table."""
     labdir = lab_dirs(repo)[lab]
@@ -339,6 +374,7 @@ def check_lab(lab, repo):
 
     log(f"== lab {lab}: starter tree with labs < {lab} solved in {show(tree)}")
     make_tree(tree, keep_solved=lab, force=True, repo=repo, quiet=True)
+    seed_build(repo, tree, lab)
 
     build = subprocess.run(["make", f"-j{os.cpu_count() or 2}", "-C", os.path.join(tree, labdir)],
                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
