@@ -33,6 +33,8 @@ PY = shlex.quote(sys.executable)
 SCHEMA = GRADER / "gradescope" / "results.schema.json"
 LAB1_FILES = ["lab1-paging/kernel/frame.c", "lab1-paging/kernel/heap.c",
               "lab1-paging/kernel/mapper.c", "lab1-paging/kernel/pagefault.c"]
+# Lab 1 has written questions (QUESTIONS.md): the answers are handed in too.
+ANSWERS = "lab1-paging/answers-lab1.txt"
 HIDDEN = GRADER / "hidden-example"
 HIDDEN_TESTS = {"test_hidden_frames_interleave": "hidden",
                 "test_hidden_heap_sizes": "after_due_date",
@@ -185,15 +187,22 @@ def leaks(tree):
 def test_make_submit_as_typed(lab1_tree):
     """`make submit` at the top of a student tree (the fixture) and in the
     lab directory (README's "For students") write submit-lab1.tar.gz at
-    the top: the lab's four files and a manifest."""
+    the top: the lab's four files, the answers to its questions once they
+    exist, and a manifest."""
+    with tarfile.open(lab1_tree / "submit-lab1.tar.gz") as tar:
+        manifest = json.load(tar.extractfile("MANIFEST.json"))
+    assert manifest["missing"] == [ANSWERS]
+    (lab1_tree / ANSWERS).write_text("1. Because.\n")
     os.unlink(lab1_tree / "submit-lab1.tar.gz")
     r = sh("make submit", cwd=lab1_tree / "lab1-paging")
     assert r.returncode == 0, r.stdout
     with tarfile.open(lab1_tree / "submit-lab1.tar.gz") as tar:
         names = sorted(tar.getnames())
         manifest = json.load(tar.extractfile("MANIFEST.json"))
-    assert names == sorted(["MANIFEST.json"] + LAB1_FILES)
-    assert manifest["lab"] == 1 and [f["path"] for f in manifest["files"]] == LAB1_FILES
+    os.unlink(lab1_tree / ANSWERS)
+    assert names == sorted(["MANIFEST.json", ANSWERS] + LAB1_FILES)
+    assert manifest["lab"] == 1 and manifest["missing"] == []
+    assert [f["path"] for f in manifest["files"]] == sorted([ANSWERS] + LAB1_FILES)
 
 
 # ---- grading ------------------------------------------------------------------------
@@ -262,8 +271,9 @@ def test_starter_cannot_buy_points_by_tampering(tmp_path, lab1_tree):
     assert "[gw" not in text and "linux -- Python" not in text
     out = by_name(results)["test_frames_basic"]["output"]
     assert "full log: build/grade/lab1/test_frames_basic.log" in out
-    cmd = "make -C lab1-paging qemu CMDLINE='ktest=frames_basic'"
-    assert cmd in out
+    lines = out.split("\n")
+    cmd = lines[lines.index("--- reproduce this boot with ---") + 1]
+    assert cmd.startswith("make -C lab1-paging qemu ") and "ktest=frames_basic" in cmd, cmd
     r = sh(cmd, cwd=lab1_tree, timeout=300)
     assert "KTEST frames_basic: FAIL" in r.stdout, r.stdout[-3000:]
 
@@ -282,7 +292,7 @@ def test_submission_that_does_not_build(tmp_path):
     assert "no_such_name" in build["output"] and "error" in build["output"]
     assert sum(t["max_score"] for t in results["tests"]) == LAB1_POINTS
     assert all(t["status"] == "failed" for t in results["tests"][1:] if t["max_score"])
-    assert results["extra_data"]["missing"] == LAB1_FILES[1:]
+    assert results["extra_data"]["missing"] == sorted(LAB1_FILES[1:] + [ANSWERS])
     assert "/tmp/" not in json.dumps(results)
 
 
