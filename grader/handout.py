@@ -159,7 +159,8 @@ def tree_files(repo):
         for top, dirs, names in os.walk(repo):
             dirs[:] = [d for d in dirs if d not in EXCLUDED_PARTS]
             rel = os.path.relpath(top, repo)
-            paths |= {os.path.normpath(os.path.join(rel, n)) for n in names}
+            links = [d for d in dirs if os.path.islink(os.path.join(top, d))]
+            paths |= {os.path.normpath(os.path.join(rel, n)) for n in names + links}
     files = []
     for path in sorted(paths):
         parts = path.split("/")
