@@ -157,6 +157,24 @@ def test_handout_of_one_lab(tmp_path):
         assert not (tree / p).exists(), p
 
 
+def test_tree_of_a_lab_made_again_from_a_handout(tmp_path):
+    """The Gradescope zip holds lab N's handout, and autograde makes lab N's
+    tree from it: a handout is copied as it is (its solved labs keep STARTER
+    comments that the stripper would refuse), SUBMIT.txt and all."""
+    first, second = tmp_path / "first", tmp_path / "second"
+    handout.make_tree(str(first), lab=2, quiet=True)
+    assert handout.is_handout(str(first)) and not handout.is_handout(str(ROOT))
+    handout.make_tree(str(second), lab=2, repo=str(first), quiet=True)
+    one = sorted(str(p.relative_to(first)) for p in first.rglob("*"))
+    two = sorted(str(p.relative_to(second)) for p in second.rglob("*"))
+    assert one == two
+    for rel in one:
+        a, b = first / rel, second / rel
+        if a.is_file() and not a.is_symlink():
+            assert a.read_bytes() == b.read_bytes(), rel
+    assert handout.editable_files(2, str(second)) == handout.editable_files(2)
+
+
 def test_hidden_tests_never_in_a_handout():
     """No handout contains the hidden tests: not the directory, not a file
     that names one of them (the trees `make handout` and `make handout
