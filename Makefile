@@ -5,6 +5,8 @@
 #   make test           everything CI checks: host tests, every lab's grade,
 #                       and proof that each lab's tests fail on its starter code
 #   make grade          grade the most complete lab (and all labs before it)
+#   make replay TEST=x  replay a boot that make grade GRADE_ARGS=--record recorded
+#                       (make replay-gdb TEST=x: under gdb, which steps backwards)
 #   make handout        write the student tree to build/handout (every lab
 #                       stripped); LAB=N: lab N's tree alone, labs < N solved,
 #                       later labs absent, in build/handout-labN
@@ -12,6 +14,8 @@
 #                       archive to hand in (LAB=N; default: the last lab)
 #   make gradescope     the Gradescope autograder zip of each lab (LAB=N: one),
 #                       build/gradescope/labN.zip; HIDDEN=dir adds hidden tests
+#   make batch SUBMISSIONS=dir LAB=N   grade every submission in dir
+#                       (build/batch/labN/roster.csv; docs/instructors.md)
 #   make handout-check  starter code builds, boots and fails its lab's tests
 #   make host-test      the grader's host tests (HOST_ARGS='-k NAME' for some)
 #   make deps           install missing Debian packages
@@ -30,7 +34,7 @@ GRADED := $(foreach l,$(LABS),$(if $(wildcard $(foreach f,.py _*.py,grader/test_
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 
 .PHONY: all run test grade grade-all host-test handout handout-check deps submit gradescope \
-	clang bench clean help compile_commands.json check-duplicates
+	clang bench clean help compile_commands.json check-duplicates batch replay replay-gdb
 
 # Every lab, all at once: the sub-makes share the -j slots, so one lab's
 # serial steps (links, grub-mkrescue) overlap another's compiles.
@@ -41,7 +45,7 @@ build-%:
 	@$(MAKE) --no-print-directory -C $*
 
 help:
-	@sed -n '3,21p' Makefile
+	@sed -n '3,25p' Makefile
 
 deps:
 	@common/mk/deps.sh
@@ -54,6 +58,10 @@ host-test: deps
 
 grade: deps
 	@$(MAKE) --no-print-directory -j$(JOBS) -C $(LATEST) grade GRADE_FROM='$(CURDIR)'
+
+# make grade at the top grades the latest lab: its recordings are there.
+replay replay-gdb:
+	@$(MAKE) --no-print-directory -C $(LATEST) $@ TEST='$(TEST)'
 
 # Every graded lab, each against its own kernel, with Gradescope output.
 # Every lab is built first (a lab's grade also links a variant of a later
@@ -78,6 +86,13 @@ submit:
 
 gradescope: deps
 	$(PYTHON) grader/gradescope.py $(if $(LAB),--lab $(LAB)) $(if $(HIDDEN),--hidden $(HIDDEN))
+
+# OUT=dir to write elsewhere than build/batch/labN; HIDDEN=dir adds hidden tests.
+batch: deps
+	@if [ -z "$(SUBMISSIONS)" ] || [ -z "$(LAB)" ]; then \
+		echo "usage: make batch SUBMISSIONS=dir LAB=N [OUT=dir] [JOBS=n] [HIDDEN=dir]"; exit 2; fi
+	@$(PYTHON) grader/batch --lab $(LAB) '$(SUBMISSIONS)' -j $(JOBS) $(if $(OUT),--out '$(OUT)') \
+		$(if $(HIDDEN),--hidden '$(HIDDEN)')
 
 handout-check: deps
 	$(PYTHON) grader/handout.py check --jobs 2

@@ -50,7 +50,13 @@ EXCLUDED_PARTS = ("__pycache__", ".pytest_cache")
 INSTRUCTOR_ONLY = ("grader/host/test_mapper_mutations.py",
                    "grader/host/test_fail_headlines.py",
                    "grader/host/test_handout_names.py",
-                   "grader/host/handout_names_expected.txt")
+                   "grader/host/handout_names_expected.txt",
+                   # names the hidden tests; grades the solution
+                   "grader/host/test_autograde.py",
+                   # grades the solution (and variants of it) in a batch
+                   "grader/host/test_batch.py",
+                   # course setup, hidden tests, Gradescope: for the staff
+                   "docs/instructors.md")
 # Directories of instructor-only files: the example hidden tests (see
 # docs/instructors.md). Everything under them stays out of every handout.
 INSTRUCTOR_ONLY_DIRS = ("grader/hidden-example/",)
@@ -179,8 +185,9 @@ def later_lab_file(path, lab):
 
 def editable_files(lab, repo=REPO_ROOT):
     """Paths (from the top) of the files a student edits in lab `lab`: those
-    with a lab `lab` solution region, plus what the lab's Makefile adds with
-    `SUBMIT_EXTRA := path ...` (paths from the top, e.g. an answers file).
+    with a lab `lab` solution region; labN-x/answers-labN.txt when the lab
+    has written questions (QUESTIONS.md says to answer there); and what the
+    lab's Makefile adds with `SUBMIT_EXTRA := path ...` (paths from the top).
     In a handout tree (no regions left) the lab's SUBMIT.txt says it."""
     labdir = lab_dirs(repo).get(lab)
     if labdir is None:
@@ -207,6 +214,8 @@ def editable_files(lab, repo=REPO_ROOT):
         makefile = ""
     for m in re.finditer(r"^SUBMIT_EXTRA\s*[:+]?=(.*)$", makefile, re.M):
         files.update(m.group(1).split())
+    if os.path.exists(os.path.join(repo, labdir, "QUESTIONS.md")):
+        files.add(f"{labdir}/answers-lab{lab}.txt")
     return sorted(files)
 
 

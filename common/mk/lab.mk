@@ -9,6 +9,8 @@
 #                   does, QEMU_KERNEL= and QEMU_MODULES= another build's)
 #   make qemu-gdb   boot it stopped, waiting for gdb (then: make gdb)
 #   make grade      run the grader for labs 1..N on this lab's kernel
+#   make replay TEST=name   replay a boot recorded by make grade GRADE_ARGS=--record
+#   make replay-gdb TEST=name  the same under gdb (reverse-stepi, reverse-continue)
 #   make submit     write submit-labN.tar.gz at the top: the files to hand in
 #   make bench      the user-space benchmarks under -icount shift=0, then
 #                   bootbench: boot time through GRUB and directly
@@ -121,7 +123,7 @@ KLDFLAGS := -nostdlib -z max-page-size=4096 -z noexecstack --no-warn-rwx-segment
 
 # ---- rules -------------------------------------------------------------------
 
-.PHONY: all qemu qemu-gdb gdb grade submit bench bootbench clean compile_commands.json FORCE
+.PHONY: all qemu qemu-gdb gdb grade replay replay-gdb submit bench bootbench clean compile_commands.json FORCE
 .DEFAULT_GOAL := all
 BOOTMODS := $(B)/modules.img
 all: $(ISO) $(BOOTMODS)
@@ -360,6 +362,18 @@ $(B)/gdbinit: $(TOP)/common/mk/gdbinit FORCE
 
 gdb: $(B)/gdbinit
 	$(shell command -v gdb-multiarch || echo gdb) -q -x $(B)/gdbinit
+
+# Replaying a boot the grader recorded (make grade GRADE_ARGS='--record ...'):
+# the same instructions again, so the same serial output; replay-gdb stops it
+# for gdb, which can step backwards (reverse-stepi, reverse-continue). TEST is
+# the test's log name (test_pagefault); GRADE_DIR where the grader left it.
+TEST ?=
+GRADE_DIR ?= $(TOP)/build/grade/lab$(LAB)
+replay:
+	@cd '$(GRADE_FROM)' && $(PYTHON) $(TOP)/common/mk/replay.py '$(GRADE_DIR)' '$(TEST)'
+
+replay-gdb:
+	@cd '$(GRADE_FROM)' && $(PYTHON) $(TOP)/common/mk/replay.py --gdb '$(GRADE_DIR)' '$(TEST)'
 
 # Benchmarks (labs with a user-space `bench` program): with -icount shift=0
 # the guest TSC counts instructions, so the figures are reproducible.

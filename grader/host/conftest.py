@@ -3,7 +3,7 @@ UBSan) or with the kernel's own flags, running what was built, running make
 as a student would, and trees to run it in.
 
 Test files import the helpers (`from conftest import compile_c, run`); the
-fixtures (repo_lock, starter, tree_copy) pytest finds by itself.
+fixtures (repo_lock, starter, tree_copy, built_copy) pytest finds by itself.
 """
 
 import contextlib
@@ -149,10 +149,47 @@ def starter(tmp_path_factory):
     return str(dest)
 
 
-@pytest.fixture
-def tree_copy(tmp_path):
-    """A copy of this tree (sources only) to change and build."""
-    dest = tmp_path / "ochre"
+def copy_sources(dest):
+    """This tree's sources (no build/, no .git) copied to dest."""
     shutil.copytree(ROOT, dest, symlinks=True, ignore=shutil.ignore_patterns(
         "build", ".git", "__pycache__", "compile_commands.json"))
     return dest
+
+
+@pytest.fixture(scope="session")
+def _built_bases(tmp_path_factory):
+    shared = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        shared = shared.parent
+    return shared
+
+
+@pytest.fixture
+def built_copy(_built_bases, tmp_path):
+    """built_copy("lab4-userspace-exec") -> a copy of this tree, in tmp_path,
+    with that lab already built, to change and rebuild with `make`: only
+    what a change touches is rebuilt. The build is made once per run (the
+    xdist workers share it through a lock) in a tree nobody changes; each
+    test gets its own copy (timestamps kept, so make sees the build as up
+    to date)."""
+    def get(lab):
+        base = _built_bases / ("built-" + lab) / "ochre"
+        with open(_built_bases / f"built-{lab}.lock", "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            done = base.parent / "done"
+            if not done.exists():
+                shutil.rmtree(base, ignore_errors=True)
+                copy_sources(base)
+                r = make(f"-j2 -C {lab}", cwd=base, timeout=900)
+                assert r.returncode == 0, r.stdout[-3000:]
+                done.touch()
+        dest = tmp_path / "ochre"
+        shutil.copytree(base, dest, symlinks=True)
+        return dest
+    return get
+
+
+@pytest.fixture
+def tree_copy(tmp_path):
+    """A copy of this tree (sources only) to change and build."""
+    return copy_sources(tmp_path / "ochre")

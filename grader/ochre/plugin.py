@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from . import durations, scores, tree, triage
+from . import durations, record, report, scores, tree, triage
 from .machine import DEFAULT_TIMEOUT, POWEROFF, GradeFailure, Machine
 from .symbols import Symbols
 
@@ -20,6 +20,7 @@ OCHRE = pytest.StashKey()        # item -> Ochre (tests that booted)
 STARTED = pytest.StashKey()      # config -> time.monotonic() at start
 RECORDER = pytest.StashKey()     # config -> durations.Recorder (not on xdist workers)
 TIMES = pytest.StashKey()        # config -> path of durations.json
+HTML = pytest.StashKey()         # config -> path of the HTML report written
 
 
 # ---- options and markers ---------------------------------------------------
@@ -38,6 +39,12 @@ def pytest_addoption(parser):
     group.addoption("--boot", choices=tree.qemu.LOADERS, default="direct",
                     help="how kernels boot: direct (kernel.elf through its PVH note, the "
                          "default) or grub (the ISO, as on a real machine)")
+    group.addoption("--record", action="store_true",
+                    help="record every boot's QEMU execution for `make replay TEST=name` "
+                         "(QEMU record/replay; <test>.rr beside the serial logs)")
+    group.addoption("--html", metavar="FILE",
+                    help="where the HTML report goes (default: report.html beside the "
+                         "serial logs)")
 
 
 def pytest_configure(config):
@@ -102,6 +109,9 @@ class Grading:
         self.log_dir = os.path.join(os.path.abspath(build_root), "grade", f"lab{lab}")
         self.durations = os.path.join(os.path.abspath(build_root), "grade", durations.FILE)
         self.icount = not config.getoption("no_icount")
+        self.record = config.getoption("record")
+        if self.record and not self.icount:
+            raise pytest.UsageError("--record needs instruction counting: drop --no-icount")
         # The build `make qemu` in the lab directory boots, or False when the
         # grade is of another build (--build-root).
         own_dir = os.path.join(tree.REPO_ROOT, "build", f"lab{lab}")
@@ -140,15 +150,28 @@ class Grading:
             self._symbols = Symbols.load(self.sym_path) or Symbols([])
         return self._symbols
 
-    def argv(self, cmdline, debug, debug_log, loader=None, modules=None):
+    def argv(self, cmdline, debug, debug_log, loader=None, modules=None, rr=None):
         """QEMU's argv for a boot by loader (default: --boot's), with
-        another module container if modules is given (direct boot)."""
-        if modules:
+        another module container if modules is given (direct boot). rr:
+        (rr, files) from record.prepare: record the boot, of those files."""
+        if rr:
+            base = tree.read_qemu_args(tree.REPO_ROOT, **rr[1])
+        elif modules:
             base = tree.read_qemu_args(tree.REPO_ROOT, kernel=self.kernel, modules=modules)
         else:
             base = self.qemu_args[loader or self.loader]
         return tree.orphan_guard() + tree.qemu_argv(base, cmdline, debug, debug_log,
-                                                    icount=self.icount)
+                                                    icount=self.icount, rr=rr and rr[0])
+
+    def boot_files(self, loader=None, modules=None):
+        """What a boot by loader reads, as read_qemu_args takes it."""
+        if modules or (loader or self.loader) == "direct":
+            return {"kernel": self.kernel, "modules": modules or self.modules}
+        return {"iso": self.iso}
+
+    def replay_hint(self, base, test_name):
+        grade_dir = None if self.own_build else self.log_dir
+        return record.hint(self.lab_dir, base, test_name, self.record, grade_dir)
 
     def reproduce(self, cmdline, loader=None, modules=None):
         loader = "direct" if modules else loader or self.loader
@@ -245,6 +268,10 @@ def _log_base(item):
 # file:line: what", NAME the program's name, perhaps with " (child)" or the
 # like. (A user test boots with init=, never with ktest=: no KTEST lines.)
 UTEST_FAIL = r"[^:]+: FAIL .*"
+# The kernel's report of a process killed by a fault
+# (lab2-contexts/kernel/usertrap.c). For pid 1, the test program itself,
+# it is the last thing the test says: nothing will print FAIL after it.
+INIT_KILLED = r"ochre: pid 1 \(.*\) killed by .*"
 
 
 class Ochre:
@@ -256,6 +283,8 @@ class Ochre:
         self.symbols = grading.symbols
         self.machines = []
         self._base = _log_base(item)
+        self._test = item.nodeid
+        self._function = getattr(item, "originalname", None) or item.name
 
     def boot(self, cmdline="", timeout=DEFAULT_TIMEOUT, loader=None, modules=None):
         """Start QEMU with this kernel command line; returns a Machine.
@@ -281,14 +310,19 @@ class Ochre:
             mods.update(modules)
             with open(container, "wb") as f:
                 f.write(tree.bootmods.pack([(k, v) for k, v in mods.items() if v is not None]))
-        argv = g.argv(cmdline, "cpu_reset", debug_log, loader, container)
+        rr = None
+        if g.record:
+            rr = record.prepare(base, cmdline, g.boot_files(loader, container), g.kernel,
+                                self._test)
+        argv = g.argv(cmdline, "cpu_reset", debug_log, loader, container, rr)
         reproduce = g.reproduce(cmdline, loader, container)
 
         def explain_reset(machine):
             return self._explain_reset(machine, cmdline, base, debug_log, loader, container)
 
         m = Machine(argv, log_path=base + ".log", stderr_path=base + ".stderr",
-                    reproduce=reproduce, default_timeout=timeout,
+                    reproduce=reproduce, replay=g.replay_hint(base, self._function),
+                    recording=g.record, default_timeout=timeout,
                     explain_reset=explain_reset, symbols=g.symbols)
         m.cmdline = cmdline
         m.debug_log = debug_log
@@ -307,7 +341,8 @@ class Ochre:
                           partial=False).group(1)
         if result != "PASS":
             m.drain()
-            m.fail(f"in-kernel test {name}: expected PASS, got:", f"KTEST {name}: {result}")
+            m.fail(f"in-kernel test {name}: expected PASS, got:", f"KTEST {name}: {result}",
+                   expected=f"KTEST {name}: PASS", seen=f"KTEST {name}: {result}")
         m.expect(r"^KTEST done: 1 passed, 0 failed", partial=False)
         m.wait_exit(status=POWEROFF)
         return m
@@ -324,11 +359,18 @@ class Ochre:
         """
         m = self.boot(f"init={prog}", timeout=timeout)
         ok = f"{prog}: OK"
-        result = m.expect(rf"^({re.escape(ok)}|{UTEST_FAIL})$", partial=False)
+        result = m.expect(rf"^({re.escape(ok)}|{UTEST_FAIL}|{INIT_KILLED})$",
+                          partial=False)
+        if re.fullmatch(INIT_KILLED, result.group(1)):
+            m.drain(timeout=2.0)
+            m.fail(f"user test {prog} failed: {result.group(1)}",
+                   "(the test program itself, pid 1, died before its OK or FAIL line)",
+                   expected=ok, seen=result.group(1))
         if result.group(1) != ok:
             m.drain(timeout=2.0)
             m.fail(f"user test {prog} failed: {result.group(0)}",
-                   "(the first FAIL line of any of the test's processes ends the test)")
+                   "(the first FAIL line of any of the test's processes ends the test)",
+                   expected=ok, seen=result.group(0))
         m.expect(r"^ochre: init exited with status 0", partial=False)
         m.wait_exit(status=POWEROFF)
         return m
@@ -382,14 +424,21 @@ def pytest_runtest_makereport(item, call):
         return
     doc = dict(item.user_properties).get(scores.DOC)
     about = f"\n--- what this test checks ---\n{doc}" if doc else ""
+    o = item.stash.get(OCHRE, None)
+    logs = [m.log_path for m in o.machines] if o is not None else []
     if call.excinfo.errisinstance(GradeFailure):
         rep.longrepr = str(call.excinfo.value) + about
-        return
-    o = item.stash.get(OCHRE, None)
-    if o is not None and o.machines:
+        parts = call.excinfo.value.parts
+    elif o is not None and o.machines:
         m = o.machines[-1]
+        headline = str(call.excinfo.value).strip().split("\n")[0] or call.excinfo.typename
+        parts = m.parts(headline, str(call.excinfo.value))
         rep.longrepr = (f"{rep.longrepr}\n\n" + m.report("Kernel state when the test failed:")
                         + about)
+    else:
+        parts = {"headline": str(call.excinfo.value).strip().split("\n")[0]}
+    # For the HTML report, in the process that writes it (also across xdist).
+    rep.user_properties.append((scores.FAILURE, dict(parts, logs=logs)))
 
 
 class _ScoreCollector:
@@ -417,6 +466,9 @@ def pytest_terminal_summary(terminalreporter, config):
     terminalreporter.section("Ochre score")
     for line in lines:
         terminalreporter.write_line(line)
+    html = config.stash.get(HTML, None)
+    if html:
+        terminalreporter.write_line(f"HTML report: {os.path.relpath(html)}")
 
 
 def pytest_sessionfinish(session):
@@ -424,7 +476,15 @@ def pytest_sessionfinish(session):
     recorder = config.stash.get(RECORDER, None)
     if recorder is not None and not config.option.collectonly:
         durations.save(config.stash[TIMES], recorder.measured)
+    if _is_worker(config):
+        return
+    duration = time.monotonic() - config.stash[STARTED]
     path = config.getoption("gradescope")
-    if path and not _is_worker(config):
-        duration = time.monotonic() - config.stash[STARTED]
+    if path:
         config.stash[SCOREBOARD].gradescope(path, duration)
+    grading = config.stash[GRADING]
+    html = config.getoption("html") or (grading and os.path.join(grading.log_dir, "report.html"))
+    if html and config.stash[SCOREBOARD].results and not config.option.collectonly:
+        report.write_run(html, config.stash[SCOREBOARD], duration,
+                         record=bool(grading and grading.record))
+        config.stash[HTML] = html
