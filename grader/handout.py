@@ -359,12 +359,19 @@ def seed_build(repo, tree, lab):
     if os.path.exists(times):
         os.makedirs(os.path.join(tree, "build", "grade"), exist_ok=True)
         shutil.copy(times, os.path.join(tree, "build", "grade"))
-    old, new = os.path.join(repo, ""), os.path.join(tree, "")
-    for dep in glob.glob(os.path.join(dst, "**", "*.d"), recursive=True):
+    repoint_deps(dst, repo, tree)
+
+
+def repoint_deps(build, old_root, new_root):
+    """The dependency files (.d) under build name old_root's paths: make
+    them name new_root's, for a build copied from one tree to another."""
+    old, new = os.path.join(str(old_root), ""), os.path.join(str(new_root), "")
+    for dep in glob.glob(os.path.join(str(build), "**", "*.d"), recursive=True):
         with open(dep, encoding="utf-8", errors="surrogateescape") as f:
             text = f.read()
-        with open(dep, "w", encoding="utf-8", errors="surrogateescape") as f:
-            f.write(text.replace(old, new))
+        if old in text:
+            with open(dep, "w", encoding="utf-8", errors="surrogateescape") as f:
+                f.write(text.replace(old, new))
 
 
 def check_lab(lab, repo):
