@@ -12,7 +12,8 @@
 #   make replay TEST=name   replay a boot recorded by make grade GRADE_ARGS=--record
 #   make replay-gdb TEST=name  the same under gdb (reverse-stepi, reverse-continue)
 #   make submit     write submit-labN.tar.gz at the top: the files to hand in
-#   make bench      the user-space benchmarks under -icount shift=0
+#   make bench      the user-space benchmarks under -icount shift=0, then
+#                   bootbench: boot time through GRUB and directly
 #   make clean      remove build/labN
 #   make print-VAR  print a make variable (e.g. KERNEL_CODE_FLAGS)
 #
@@ -122,7 +123,7 @@ KLDFLAGS := -nostdlib -z max-page-size=4096 -z noexecstack --no-warn-rwx-segment
 
 # ---- rules -------------------------------------------------------------------
 
-.PHONY: all qemu qemu-gdb gdb grade replay replay-gdb submit bench clean compile_commands.json FORCE
+.PHONY: all qemu qemu-gdb gdb grade replay replay-gdb submit bench bootbench clean compile_commands.json FORCE
 .DEFAULT_GOAL := all
 BOOTMODS := $(B)/modules.img
 all: $(ISO) $(BOOTMODS)
@@ -383,6 +384,15 @@ bench: $(BOOT_DEPS)
 	$(Q)timeout 300 $(QEMU_SCRIPT) --icount shift=0,sleep=off --cmdline 'init=$(BENCH) quiet' \
 		> $(B)/bench.log 2>&1; grep '^bench' $(B)/bench.log || \
 		{ echo "no bench output; see $(B)/bench.log"; exit 1; }
+	$(Q)$(MAKE) --no-print-directory bootbench
+
+# Boot time in host seconds (what a student waits for): one graded boot of
+# this lab's kernel through the GRUB ISO and directly, side by side in one
+# run (common/mk/bootbench.py; BOOTBENCH_ROUNDS boots each way).
+BOOTBENCH_ROUNDS ?= 10
+bootbench: $(ISO) $(BOOTMODS)
+	$(Q)$(PYTHON) $(TOP)/common/mk/bootbench.py --iso $(ISO) --kernel $(KERNEL) \
+		--modules $(BOOTMODS) --rounds $(BOOTBENCH_ROUNDS)
 
 # The grader runs in the directory the student typed `make grade` in (PWD:
 # make -C does not change it; the top Makefile passes its own), so the log

@@ -107,3 +107,14 @@ def test_damaged_container_in_the_kernel(repo_lock, tmp_path):
     assert re.search(r"^PANIC: PVH module container at 0x[0-9a-f]+ \(0x2000 bytes\): "
                      r"no OCHREMOD magic", run.stdout, re.M), run.stdout
     assert run.returncode == qemu.qemu_status(qemu.EXIT_PANIC), run.returncode
+
+
+def test_bootbench(repo_lock):
+    """`make bench`'s boot row (`make bootbench`): the same boot through
+    GRUB and directly, timed side by side, and their ratio."""
+    r = make("-C lab1-paging bootbench BOOTBENCH_ROUNDS=1", timeout=600)
+    assert r.returncode == 0, r.stdout[-3000:]
+    for name in ("GRUB ISO", r"direct \(PVH\)"):
+        assert re.search(rf"^bench: boot, {name} +\d+\.\d+ s to first PASS, +\d+\.\d+ s to exit",
+                         r.stdout, re.M), r.stdout
+    assert re.search(r"^bench: boot, direct / GRUB +\d+\.\d+ x", r.stdout, re.M), r.stdout
