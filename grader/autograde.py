@@ -332,7 +332,13 @@ def autograde(lab, sub_path, out, hidden=None, jobs=None, timeout=DEFAULT_TIMEOU
     tree = os.path.join(scratch, "tree")
     try:
         log(f"lab {lab}: making the course's tree in {tree}")
-        handout.make_tree(tree, lab=lab, repo=repo, quiet=True)
+        try:
+            handout.make_tree(tree, lab=lab, repo=repo, quiet=True)
+        except SystemExit:   # handout.die(): the course's tree is broken, not the submission
+            why = "making the course's tree of the lab failed (see the autograder's stdout)"
+            finish(grader_failed_results(why), out, {"lab": lab, "status": "grader failed"},
+                   started, f"Graded as lab {lab} ({labdir}).")
+            return 0
         hidden_files = add_hidden(tree, hidden) if hidden else []
         try:
             sub = submission.read(sub_path, handout.editable_files(lab, repo), tree)

@@ -25,6 +25,7 @@ Used by `make handout` and `make handout-check`.
 """
 
 import argparse
+import concurrent.futures
 import filecmp
 import glob
 import json
@@ -159,7 +160,8 @@ def tree_files(repo):
         for top, dirs, names in os.walk(repo):
             dirs[:] = [d for d in dirs if d not in EXCLUDED_PARTS]
             rel = os.path.relpath(top, repo)
-            paths |= {os.path.normpath(os.path.join(rel, n)) for n in names}
+            links = [d for d in dirs if os.path.islink(os.path.join(top, d))]
+            paths |= {os.path.normpath(os.path.join(rel, n)) for n in names + links}
     files = []
     for path in sorted(paths):
         parts = path.split("/")
@@ -218,6 +220,12 @@ def editable_files(lab, repo=REPO_ROOT):
     return sorted(files)
 
 
+def is_handout(repo):
+    """True for a tree make_tree wrote: its lab directories have SUBMIT.txt."""
+    return any(os.path.exists(os.path.join(repo, d, SUBMIT_LIST))
+               for d in lab_dirs(repo).values())
+
+
 def write_submit_lists(dest, repo, upto):
     """Write labN-x/SUBMIT.txt for each lab 1..upto into the handout dest."""
     for lab, labdir in lab_dirs(repo).items():
@@ -245,7 +253,10 @@ def make_tree(dest, keep_solved=None, force=False, repo=REPO_ROOT, quiet=False, 
         if not (force or in_build):
             die(f"{dest} exists and is not empty (use --force to replace it)")
         shutil.rmtree(dest)
-    stripper = build_stripper(repo)
+    # A handout (the Gradescope autograder's source) has no regions left but
+    # keeps its solved labs' STARTER comments: copy it, never strip it again.
+    strip = not is_handout(repo)
+    stripper = build_stripper(repo) if strip else None
     files = tree_files(repo)
     if lab is not None:
         files = [f for f in files if not later_lab_file(f, lab)]
@@ -264,7 +275,7 @@ def make_tree(dest, keep_solved=None, force=False, repo=REPO_ROOT, quiet=False, 
         if os.path.islink(src):
             os.symlink(os.readlink(src), dst)
             continue
-        if not path.endswith(STRIP_SUFFIXES):
+        if not strip or not path.endswith(STRIP_SUFFIXES):
             shutil.copy2(src, dst)
             continue
         cmd = [stripper, "--stats"]
@@ -358,12 +369,19 @@ def seed_build(repo, tree, lab):
     if os.path.exists(times):
         os.makedirs(os.path.join(tree, "build", "grade"), exist_ok=True)
         shutil.copy(times, os.path.join(tree, "build", "grade"))
-    old, new = os.path.join(repo, ""), os.path.join(tree, "")
-    for dep in glob.glob(os.path.join(dst, "**", "*.d"), recursive=True):
+    repoint_deps(dst, repo, tree)
+
+
+def repoint_deps(build, old_root, new_root):
+    """The dependency files (.d) under build name old_root's paths: make
+    them name new_root's, for a build copied from one tree to another."""
+    old, new = os.path.join(str(old_root), ""), os.path.join(str(new_root), "")
+    for dep in glob.glob(os.path.join(str(build), "**", "*.d"), recursive=True):
         with open(dep, encoding="utf-8", errors="surrogateescape") as f:
             text = f.read()
-        with open(dep, "w", encoding="utf-8", errors="surrogateescape") as f:
-            f.write(text.replace(old, new))
+        if old in text:
+            with open(dep, "w", encoding="utf-8", errors="surrogateescape") as f:
+                f.write(text.replace(old, new))
 
 
 def check_lab(lab, repo):
@@ -415,13 +433,18 @@ def check_lab(lab, repo):
     return result
 
 
-def check(labs, repo=REPO_ROOT):
+def check(labs, repo=REPO_ROOT, jobs=1):
+    """jobs: labs checked at a time (each in its own tree; the most complete
+    lab, the longest, starts first), so one lab's build and grader start-up
+    overlap another's tests."""
     available = graded_labs(repo)
     labs = labs or available
     for lab in labs:
         if lab not in available:
             die(f"lab {lab} has no lab directory or no grader/test_lab{lab}[_*].py")
-    results = [check_lab(lab, repo) for lab in labs]
+    with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+        done = {lab: pool.submit(check_lab, lab, repo) for lab in sorted(labs, reverse=True)}
+    results = [done[lab].result() for lab in labs]
 
     log("")
     log("handout check: every point test must fail on the starter code")
@@ -451,6 +474,8 @@ def main(argv=None):
                         help="the tree of lab N: labs < N solved, later labs absent")
     p_check = sub.add_parser("check", help="prove that each lab's tests fail on its starter")
     p_check.add_argument("labs", nargs="*", type=int, metavar="LAB")
+    p_check.add_argument("--jobs", type=int, default=1, metavar="J",
+                         help="labs checked at a time (default 1)")
     for p in (p_make, p_check):
         p.add_argument("--repo", default=REPO_ROOT, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -461,7 +486,7 @@ def main(argv=None):
         make_tree(args.dest, args.keep_solved, args.force, repo=os.path.abspath(args.repo),
                   lab=args.lab)
         return 0
-    return check(args.labs, repo=os.path.abspath(args.repo))
+    return check(args.labs, repo=os.path.abspath(args.repo), jobs=args.jobs)
 
 
 if __name__ == "__main__":

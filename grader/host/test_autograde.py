@@ -33,10 +33,15 @@ PY = shlex.quote(sys.executable)
 SCHEMA = GRADER / "gradescope" / "results.schema.json"
 LAB1_FILES = ["lab1-paging/kernel/frame.c", "lab1-paging/kernel/heap.c",
               "lab1-paging/kernel/mapper.c", "lab1-paging/kernel/pagefault.c"]
+# Lab 1 has written questions (QUESTIONS.md): the answers are handed in too.
+ANSWERS = "lab1-paging/answers-lab1.txt"
 HIDDEN = GRADER / "hidden-example"
 HIDDEN_TESTS = {"test_hidden_frames_interleave": "hidden",
                 "test_hidden_heap_sizes": "after_due_date",
                 "test_hidden_boot_memory": "after_due_date"}
+# Tests that grade a submission (a build and some boots): pytest.ini's
+# 120 s per test is meant for one boot, and a loaded machine is slow.
+GRADES = pytest.mark.timeout(600)
 # The lab 1 points of the public tests and of the example's hidden tests.
 LAB1_POINTS = 42
 HIDDEN_POINTS = 4
@@ -152,6 +157,24 @@ def test_handout_of_one_lab(tmp_path):
         assert not (tree / p).exists(), p
 
 
+def test_tree_of_a_lab_made_again_from_a_handout(tmp_path):
+    """The Gradescope zip holds lab N's handout, and autograde makes lab N's
+    tree from it: a handout is copied as it is (its solved labs keep STARTER
+    comments that the stripper would refuse), SUBMIT.txt and all."""
+    first, second = tmp_path / "first", tmp_path / "second"
+    handout.make_tree(str(first), lab=2, quiet=True)
+    assert handout.is_handout(str(first)) and not handout.is_handout(str(ROOT))
+    handout.make_tree(str(second), lab=2, repo=str(first), quiet=True)
+    one = sorted(str(p.relative_to(first)) for p in first.rglob("*"))
+    two = sorted(str(p.relative_to(second)) for p in second.rglob("*"))
+    assert one == two
+    for rel in one:
+        a, b = first / rel, second / rel
+        if a.is_file() and not a.is_symlink():
+            assert a.read_bytes() == b.read_bytes(), rel
+    assert handout.editable_files(2, str(second)) == handout.editable_files(2)
+
+
 def test_hidden_tests_never_in_a_handout():
     """No handout contains the hidden tests: not the directory, not a file
     that names one of them (the trees `make handout` and `make handout
@@ -182,19 +205,27 @@ def leaks(tree):
 def test_make_submit_as_typed(lab1_tree):
     """`make submit` at the top of a student tree (the fixture) and in the
     lab directory (README's "For students") write submit-lab1.tar.gz at
-    the top: the lab's four files and a manifest."""
+    the top: the lab's four files, the answers to its questions once they
+    exist, and a manifest."""
+    with tarfile.open(lab1_tree / "submit-lab1.tar.gz") as tar:
+        manifest = json.load(tar.extractfile("MANIFEST.json"))
+    assert manifest["missing"] == [ANSWERS]
+    (lab1_tree / ANSWERS).write_text("1. Because.\n")
     os.unlink(lab1_tree / "submit-lab1.tar.gz")
     r = sh("make submit", cwd=lab1_tree / "lab1-paging")
     assert r.returncode == 0, r.stdout
     with tarfile.open(lab1_tree / "submit-lab1.tar.gz") as tar:
         names = sorted(tar.getnames())
         manifest = json.load(tar.extractfile("MANIFEST.json"))
-    assert names == sorted(["MANIFEST.json"] + LAB1_FILES)
-    assert manifest["lab"] == 1 and [f["path"] for f in manifest["files"]] == LAB1_FILES
+    os.unlink(lab1_tree / ANSWERS)
+    assert names == sorted(["MANIFEST.json", ANSWERS] + LAB1_FILES)
+    assert manifest["lab"] == 1 and manifest["missing"] == []
+    assert [f["path"] for f in manifest["files"]] == sorted([ANSWERS] + LAB1_FILES)
 
 
 # ---- grading ------------------------------------------------------------------------
 
+@GRADES
 def test_solution_with_hidden_tests(tmp_path):
     """The solution's files in a zip (under a top directory, as a zipped
     folder is) pass the hidden tests, given by OCHRE_HIDDEN (and a public
@@ -215,6 +246,7 @@ def test_solution_with_hidden_tests(tmp_path):
     assert (tmp_path / "out" / "logs" / "test_frames_basic.log").exists()
 
 
+@GRADES
 def test_starter_cannot_buy_points_by_tampering(tmp_path, lab1_tree):
     """The starter (from `make submit`) plus tampering: a kernel test that
     returns at once (the issue's `return;` in KTEST(frames_basic)), a
@@ -238,7 +270,8 @@ def test_starter_cannot_buy_points_by_tampering(tmp_path, lab1_tree):
         ("lab1-paging/kernel/heap.c", ("symlink", "/etc/passwd")),
     ]
     sub = tar_with(tmp_path / "tampered.tar.gz", members)
-    results = autograde(sub, tmp_path / "out", "--hidden", HIDDEN)
+    results = autograde(sub, tmp_path / "out", "--hidden", HIDDEN,
+                        "--only", "frames_basic or hidden")
 
     assert results["score"] == 0, results["output"]
     ignored = {i["path"]: i["reason"] for i in results["extra_data"]["ignored"]}
@@ -256,12 +289,14 @@ def test_starter_cannot_buy_points_by_tampering(tmp_path, lab1_tree):
     assert "[gw" not in text and "linux -- Python" not in text
     out = by_name(results)["test_frames_basic"]["output"]
     assert "full log: build/grade/lab1/test_frames_basic.log" in out
-    cmd = "make -C lab1-paging qemu CMDLINE='ktest=frames_basic'"
-    assert cmd in out
+    lines = out.split("\n")
+    cmd = lines[lines.index("--- reproduce this boot with ---") + 1]
+    assert cmd.startswith("make -C lab1-paging qemu ") and "ktest=frames_basic" in cmd, cmd
     r = sh(cmd, cwd=lab1_tree, timeout=300)
     assert "KTEST frames_basic: FAIL" in r.stdout, r.stdout[-3000:]
 
 
+@GRADES
 def test_submission_that_does_not_build(tmp_path):
     """Score 0, the compiler's error line (path from the tree's top) in a
     'build' entry, and every test of the lab listed as not run."""
@@ -275,10 +310,11 @@ def test_submission_that_does_not_build(tmp_path):
     assert "no_such_name" in build["output"] and "error" in build["output"]
     assert sum(t["max_score"] for t in results["tests"]) == LAB1_POINTS
     assert all(t["status"] == "failed" for t in results["tests"][1:] if t["max_score"])
-    assert results["extra_data"]["missing"] == LAB1_FILES[1:]
+    assert results["extra_data"]["missing"] == sorted(LAB1_FILES[1:] + [ANSWERS])
     assert "/tmp/" not in json.dumps(results)
 
 
+@GRADES
 def test_submission_whose_kernel_panics(tmp_path):
     """A frame allocator that panics: the tests fail with the panic as the
     headline; results.json is complete."""
@@ -293,6 +329,7 @@ def test_submission_whose_kernel_panics(tmp_path):
     assert "kernel PANIC" in out and "student bug" in out
 
 
+@GRADES
 def test_kernel_that_prints_forever(tmp_path):
     """A kernel printing in a loop is stopped at 1 MiB of serial output and
     the test says so; the log stays 1 MiB."""
@@ -399,6 +436,7 @@ def test_course_sources_pass_the_build_time_check():
 
 # ---- Gradescope -------------------------------------------------------------------
 
+@GRADES
 def test_gradescope_zip(tmp_path, lab1_tree):
     """`make gradescope LAB=1 HIDDEN=grader/hidden-example` as typed: the
     zip has setup.sh and run_autograder at its top; unpacked as Gradescope
@@ -474,6 +512,7 @@ def qemus_under(path):
     return found
 
 
+@GRADES
 def test_stopped_autograde_leaves_nothing_behind(tmp_path):
     """SIGTERM while tests are booting (a batch being stopped): autograde
     exits, its QEMUs die and its scratch tree is removed."""
