@@ -246,6 +246,11 @@ class _Reader:
         self.skipped = 0         # files under build/, .git/, caches
         self.unlisted = 0        # ignored files beyond MAX_IGNORED
         self.absent_dirs = {}    # top directory the lab's tree has not -> file count
+        # Files uploaded one by one (Gradescope's drag and drop) arrive
+        # without their directories: a bare name that one editable file has.
+        bases = [os.path.basename(p) for p in editable]
+        self.by_base = {os.path.basename(p): p for p in editable
+                        if bases.count(os.path.basename(p)) == 1}
 
     def ignore(self, path, reason):
         if len(self.sub.ignored) < MAX_IGNORED:
@@ -272,6 +277,9 @@ class _Reader:
             self.sub.manifest = _manifest(e.read(), self.sub)
         elif rel in self.editable:
             self.take(e, rel)
+        elif rel in self.by_base and self.by_base[rel] not in self.sub.taken:
+            self.sub.notes.append(f"({rel} was taken as {self.by_base[rel]})")
+            self.take(e, self.by_base[rel])
         else:
             self.other(e, rel)
 

@@ -361,7 +361,7 @@ def test_submission_reader_refuses_bad_files(tmp_path):
     """What the reader takes and what it ignores, without grading: symlinks
     (file and directory) never followed, oversized files, files of other
     directories, a path out of the tree in a zip, a directory holding one
-    archive (Gradescope's layout)."""
+    archive (Gradescope's layout), files uploaded without their directories."""
     tree = tmp_path / "course"
     (tree / "lab1-paging" / "kernel").mkdir(parents=True)
     for p in LAB1_FILES:
@@ -398,6 +398,15 @@ def test_submission_reader_refuses_bad_files(tmp_path):
     reasons = {i["path"]: i["reason"] for i in got.ignored}
     assert "leaves the tree" in reasons["../../outside.c"]
     assert "symbolic link" in reasons["lab1-paging/kernel/heap.c"]
+
+    # Files uploaded one by one, without their directories.
+    loose = tmp_path / "loose"
+    loose.mkdir()
+    (loose / "heap.c").write_text("loose\n")
+    (loose / "README").write_text("x\n")
+    got = submission.read(str(loose), LAB1_FILES, str(tree))
+    assert got.taken == {"lab1-paging/kernel/heap.c": b"loose\n"}
+    assert "README" in {i["path"] for i in got.ignored}
 
 
 @pytest.mark.parametrize("source", [
