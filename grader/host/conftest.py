@@ -123,10 +123,16 @@ def seed_build(tree, lab):
     (grader/handout.py seed_build): a tree copied with its files' times
     then compiles only what a test changes in it, not the whole lab. No
     build here: tree's build starts from nothing, as before."""
-    sys.path.insert(0, str(ROOT / "grader"))
-    import handout
     with locked_repo():
-        handout.seed_build(str(ROOT), str(tree), lab)
+        handout().seed_build(str(ROOT), str(tree), lab)
+
+
+def handout():
+    """grader/handout.py as a module (seed_build, repoint_deps)."""
+    if str(ROOT / "grader") not in sys.path:
+        sys.path.insert(0, str(ROOT / "grader"))
+    import handout as module
+    return module
 
 
 @pytest.fixture(scope="session")
@@ -180,11 +186,13 @@ def built_copy(_built_bases, tmp_path):
             if not done.exists():
                 shutil.rmtree(base, ignore_errors=True)
                 copy_sources(base)
+                seed_build(base, int(lab[3]))   # from this repository's build of it
                 r = make(f"-j2 -C {lab}", cwd=base, timeout=900)
                 assert r.returncode == 0, r.stdout[-3000:]
                 done.touch()
         dest = tmp_path / "ochre"
         shutil.copytree(base, dest, symlinks=True)
+        handout().repoint_deps(dest / "build", base, dest)   # a header edit rebuilds
         return dest
     return get
 
