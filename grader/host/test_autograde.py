@@ -100,7 +100,7 @@ def tar_with(path, members):
 
 
 def git_status():
-    return subprocess.run(["git", "-C", str(ROOT), "status", "--porcelain", "--ignored=no"],
+    return subprocess.run(["git", "-C", str(ROOT), "status", "--porcelain", "--untracked-files=no"],
                           capture_output=True, text=True).stdout
 
 
