@@ -9,6 +9,8 @@ SUBMISSION  a directory (a student's tree, or an unpacked `make submit`
             archive) or an archive: .tar.gz, .tgz, .tar or .zip (what `make
             submit` writes). A directory holding one archive and nothing
             else (Gradescope's /autograder/submission) means that archive.
+            Files without their directories (uploaded one by one) are
+            taken at the one editable path with that name.
 --out DIR   created if needed; always gets DIR/results.json (below).
 --hidden D  instructor tests to add (default: $OCHRE_HIDDEN, if set): a
             directory laid out like the tree (grader/test_*.py, and kernel

@@ -93,9 +93,13 @@ def build_stripper(repo):
         return exe
     os.makedirs(os.path.dirname(exe), exist_ok=True)
     cc = os.environ.get("CC", "cc")
-    cmd = [cc, "-std=c11", "-O2", "-Wall", "-Wextra", "-Werror", "-o", exe, src]
+    # Built beside and renamed into place: processes making handouts at the
+    # same time (the host tests) never run a half-written stripper.
+    tmp = f"{exe}.{os.getpid()}"
+    cmd = [cc, "-std=c11", "-O2", "-Wall", "-Wextra", "-Werror", "-o", tmp, src]
     if subprocess.run(cmd).returncode != 0:
         die("building the stripper failed: " + " ".join(cmd))
+    os.replace(tmp, exe)
     return exe
 
 

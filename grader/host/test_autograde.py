@@ -100,7 +100,7 @@ def tar_with(path, members):
 
 
 def git_status():
-    return subprocess.run(["git", "-C", str(ROOT), "status", "--porcelain", "--ignored=no"],
+    return subprocess.run(["git", "-C", str(ROOT), "status", "--porcelain", "--untracked-files=no"],
                           capture_output=True, text=True).stdout
 
 
@@ -228,16 +228,20 @@ def test_make_submit_as_typed(lab1_tree):
 @GRADES
 def test_solution_with_hidden_tests(tmp_path):
     """The solution's files in a zip (under a top directory, as a zipped
-    folder is) pass the hidden tests, given by OCHRE_HIDDEN (and a public
-    one: the whole grade of the solution is `make grade-all`'s); each test's
-    visibility reaches results.json unchanged."""
+    folder is) pass the hidden tests, given by OCHRE_HIDDEN (and the public
+    ones chosen: the whole grade of the solution is `make grade-all`'s);
+    each test's visibility reaches results.json unchanged."""
     sub = tmp_path / "solution.zip"
     with zipfile.ZipFile(sub, "w") as zf:
         for p in LAB1_FILES:
             zf.writestr("my-ochre/" + p, solution(p))
-    results = autograde(sub, tmp_path / "out", "--only", "hidden or frames_basic",
-                        hidden_env=HIDDEN)
+    results = autograde(sub, tmp_path / "out", "--only",
+                        "hidden or frames_basic or seam_provider_missing", hidden_env=HIDDEN)
     tests = by_name(results)
+    # Lab 1's tree has no lab 2 to build this foundation test's kernel from:
+    # it does not apply (skipped), and it is not shown as a failure.
+    seam = tests["test_seam_provider_missing"]
+    assert seam["status"] == "passed" and "skipped" in seam["output"], seam
     assert results["score"] == 3 + HIDDEN_POINTS, results["output"]
     for name, vis in HIDDEN_TESTS.items():
         assert tests[name]["visibility"] == vis and tests[name]["status"] == "passed"
@@ -361,7 +365,7 @@ def test_submission_reader_refuses_bad_files(tmp_path):
     """What the reader takes and what it ignores, without grading: symlinks
     (file and directory) never followed, oversized files, files of other
     directories, a path out of the tree in a zip, a directory holding one
-    archive (Gradescope's layout)."""
+    archive (Gradescope's layout), files uploaded without their directories."""
     tree = tmp_path / "course"
     (tree / "lab1-paging" / "kernel").mkdir(parents=True)
     for p in LAB1_FILES:
@@ -398,6 +402,15 @@ def test_submission_reader_refuses_bad_files(tmp_path):
     reasons = {i["path"]: i["reason"] for i in got.ignored}
     assert "leaves the tree" in reasons["../../outside.c"]
     assert "symbolic link" in reasons["lab1-paging/kernel/heap.c"]
+
+    # Files uploaded one by one, without their directories.
+    loose = tmp_path / "loose"
+    loose.mkdir()
+    (loose / "heap.c").write_text("loose\n")
+    (loose / "README").write_text("x\n")
+    got = submission.read(str(loose), LAB1_FILES, str(tree))
+    assert got.taken == {"lab1-paging/kernel/heap.c": b"loose\n"}
+    assert "README" in {i["path"] for i in got.ignored}
 
 
 @pytest.mark.parametrize("source", [
