@@ -54,7 +54,7 @@ run: deps
 	@$(MAKE) --no-print-directory -j$(JOBS) -C $(LATEST) qemu
 
 host-test: deps
-	$(PYTHON) -m pytest grader/host -q -n $(JOBS) $(HOST_ARGS)
+	$(PYTHON) -m pytest grader/host -q -rs -n $(JOBS) $(HOST_ARGS)
 
 grade: deps
 	@$(MAKE) --no-print-directory -j$(JOBS) -C $(LATEST) grade GRADE_FROM='$(CURDIR)'

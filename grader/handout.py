@@ -66,6 +66,10 @@ BEGIN_RE = re.compile(r"^[ \t]*(?:/\*|//|;|#)[ \t]*BEGIN LAB(\d+) SOLUTION\b", r
 # The list of a lab's files that `make submit` hands in, in each lab directory
 # of a handout (generated from the regions, which a handout no longer has).
 SUBMIT_LIST = "SUBMIT.txt"
+# What a handout is, written into it (grader/host/conftest.py reads it to
+# skip the host tests the tree cannot run): "student N..." names the labs
+# left for the student (stripped), "solved N..." the labs kept solved.
+TREE_FILE = "grader/handout-tree.txt"
 
 
 def show(path):
@@ -242,6 +246,18 @@ def write_submit_lists(dest, repo, upto):
                 f.write(path + "\n")
 
 
+def write_tree_file(dest, keep_solved):
+    """Write TREE_FILE into the handout dest: its labs, stripped or solved."""
+    labs = sorted(lab_dirs(dest))
+    solved = [n for n in labs if keep_solved is not None and n < keep_solved]
+    student = [n for n in labs if n not in solved]
+    with open(os.path.join(dest, TREE_FILE), "w", encoding="utf-8") as f:
+        f.write("# Written by `make handout` (grader/handout.py): the labs that are the\n"
+                "# student's work in this tree, and those kept solved.\n"
+                f"student {' '.join(map(str, student))}\n"
+                f"solved {' '.join(map(str, solved))}\n")
+
+
 def make_tree(dest, keep_solved=None, force=False, repo=REPO_ROOT, quiet=False, lab=None):
     """Write the handout tree to dest. Returns {lab: [stripped, kept]}.
 
@@ -315,6 +331,8 @@ def make_tree(dest, keep_solved=None, force=False, repo=REPO_ROOT, quiet=False, 
             print(e, file=sys.stderr)
         die(f"{len(errors)} file(s) have marker errors; {dest} is incomplete")
     write_submit_lists(dest, repo, lab if lab is not None else max(lab_dirs(repo), default=0))
+    if strip:   # a copy of a handout keeps the file it has
+        write_tree_file(dest, keep_solved)
 
     if not quiet:
         log(f"handout: {len(files)} files copied to {show(dest)}, "

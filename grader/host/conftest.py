@@ -201,3 +201,67 @@ def built_copy(_built_bases, tmp_path):
 def tree_copy(tmp_path):
     """A copy of this tree (sources only) to change and build."""
     return copy_sources(tmp_path / "ochre")
+
+
+# ---- what this tree is, and what a test needs of it --------------------------
+#
+# A student's tree (`make handout LAB=N`) has labs 1..N-1 solved, lab N
+# stripped and no later labs. A host test that cannot run in such a tree says
+# what it needs, and is skipped with a reason when the tree lacks it:
+#
+#     pytestmark = pytest.mark.needs(lab=5)      # lab 5's directory
+#     @pytest.mark.needs(solved=2)               # lab 2's reference solution
+#     @pytest.mark.needs(solved="latest")        # ... of the lab `make run` boots
+#     @pytest.mark.needs(course=True)            # the solution regions (no handout)
+#
+# A test of a lab's code that only needs the lab (needs(lab=N), or nothing
+# for lab 1) runs on the student's code in their tree, as the grade does.
+# `-m needs` selects every test that declares a need.
+
+def tree_labs():
+    """The labs this tree has: its labN-* directories."""
+    return set(handout().lab_dirs(str(ROOT)))
+
+
+def student_labs():
+    """The labs that are the student's work in this tree, as `make handout`
+    wrote them into it (grader/handout.py TREE_FILE); none in the course's
+    own tree, which has no such file."""
+    path = ROOT / handout().TREE_FILE
+    if not path.exists():
+        return set()
+    for line in path.read_text().splitlines():
+        if line.startswith("student"):
+            return {int(n) for n in line.split()[1:]}
+    return set()
+
+
+def unmet_need(lab=None, solved=None, course=False):
+    """Why this tree cannot run a test that needs these, or None."""
+    if course and (ROOT / handout().TREE_FILE).exists():
+        return ("needs the course's own tree (it strips the reference solution); "
+                "a handout has none")
+    if solved == "latest":
+        solved = max(tree_labs(), default=None)
+    for n in (lab, solved):
+        if n is not None and n not in tree_labs():
+            return f"needs lab {n}, which this tree does not have yet"
+    if solved is not None and solved in student_labs():
+        return (f"checks the reference solution; in your tree lab {solved} is yours "
+                f"(`make grade` in its directory tests it)")
+    return None
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "needs(lab=N, solved=N, course=True): what a host "
+                            "test needs of the tree; skipped where it is missing (conftest.py)")
+
+
+def pytest_collection_modifyitems(items):
+    # A skip mark (not pytest.skip here): -rs then names the test, not this file.
+    for item in items:
+        for mark in item.iter_markers("needs"):
+            reason = unmet_need(**mark.kwargs)
+            if reason:
+                item.add_marker(pytest.mark.skip(reason=reason))
+                break

@@ -18,6 +18,8 @@ import pytest
 
 from conftest import CC, HOST, ROOT, SANITIZE, compile_c, run
 
+pytestmark = pytest.mark.needs(lab=5)   # in a lab-5 tree: the student's path.c
+
 PATH_C = ROOT / "lab5-initfs" / "libc" / "path.c"
 HEADER = ROOT / "common" / "libc" / "include" / "ochre_path.h"
 
@@ -45,6 +47,7 @@ def test_canon_other_seeds(tmp_path, seed):
     assert proc.returncode == 0 and "canon: OK" in proc.stdout, proc.stdout + proc.stderr
 
 
+@pytest.mark.needs(course=True)
 def test_canon_fails_on_starter(tmp_path):
     """The stripped path.c (the student's starting point) must fail."""
     stripper = ROOT / "build" / "tools" / "handout"

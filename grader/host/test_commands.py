@@ -91,6 +91,7 @@ class Pty:
             pass
 
 
+@pytest.mark.needs(solved="latest")
 def test_make_run(repo_lock):
     """README's first command: `make run` boots the most complete lab on this
     terminal; the shell answers, and `exit` powers off with status 0."""
@@ -154,6 +155,7 @@ def test_make_from_another_directory(repo_lock, tmp_path):
     assert r.returncode == 0 and "KTEST frames_basic: PASS" in r.stdout, r.stdout
 
 
+@pytest.mark.needs(solved=2)
 def test_lab2_demo(repo_lock):
     """README: `make -C lab2-contexts qemu` shows lab 2's process demo,
     which ends in a clean poweroff."""
@@ -215,6 +217,7 @@ def reproduce_from(output):
 
 
 @pytest.mark.parametrize("where", ["lab1-paging", "."])
+@pytest.mark.needs(course=True)
 def test_reproduce_command_reproduces(starter, where):
     """Under a failure the grader prints a command; typed in the directory
     `make grade` ran in (inside the lab, or at the top with -C), it boots
@@ -233,6 +236,7 @@ def test_reproduce_command_reproduces(starter, where):
     assert again.returncode != 0
 
 
+@pytest.mark.needs(course=True)
 def test_reproduce_with_build_root(starter, repo_lock):
     """Grading another tree's build (--build-root) from this repository:
     the reproduce command boots the kernel that was graded, not this
@@ -276,6 +280,7 @@ def test_bundled_program_rebuilds_when_its_header_changes(tree_copy):
     assert rebuilt == includers, r.stdout
 
 
+@pytest.mark.needs(lab=3)
 def test_removed_program_leaves_the_initfs_image(tree_copy):
     """A program deleted from user/ is gone from the initfs image."""
     keep_only(tree_copy, {"lab2-contexts/user/bootstrap", "lab2-contexts/user/bench",
@@ -303,6 +308,7 @@ def kernel_sources(tree, lab):
     return m.group(1).split(), r
 
 
+@pytest.mark.needs(lab=4)
 def test_retires_continuation_line(tree_copy):
     """RETIRES is read by make: a continued line, or RETIRES += on a second
     line, retires every file named."""
@@ -319,6 +325,7 @@ def test_retires_continuation_line(tree_copy):
     assert any(s.endswith("lab4-userspace-exec/kernel/procfile.c") for s in srcs)
 
 
+@pytest.mark.needs(lab=4)
 def test_retires_missing_path_is_an_error(tree_copy):
     """A misspelled RETIRES path stops the build with a message naming it."""
     mk = tree_copy / "lab4-userspace-exec" / "Makefile"

@@ -70,6 +70,7 @@ def recorded(starter, tmp_path_factory):
     return tree, out
 
 
+@pytest.mark.needs(course=True)   # `recorded` grades a starter
 def test_failure_says_how_to_replay(recorded):
     """A failure recorded with --record ends with the commands that replay
     it; without --record, with the commands that record and replay it."""
@@ -83,6 +84,7 @@ def test_failure_says_how_to_replay(recorded):
                         f"make -C lab1-paging replay TEST={TEST}"], hint
 
 
+@pytest.mark.needs(course=True)   # `recorded` grades a starter
 def test_replay_prints_the_same_serial_output(recorded):
     """`make replay TEST=...` runs the recorded boot again: byte for byte
     the serial output of the recording, panic included."""
@@ -99,6 +101,7 @@ def test_replay_prints_the_same_serial_output(recorded):
     assert not qemus_of(tree, "replay")
 
 
+@pytest.mark.needs(course=True)   # `recorded` grades a starter
 @pytest.mark.skipif(GDB is None, reason="no gdb (make deps installs gdb-multiarch)")
 def test_replay_gdb_reaches_the_panic_and_steps_backwards(recorded):
     """`make replay-gdb TEST=...` on a terminal: gdb continues to the
@@ -131,6 +134,7 @@ def test_replay_gdb_reaches_the_panic_and_steps_backwards(recorded):
     assert not qemus_of(tree, "replay", gdb=True)
 
 
+@pytest.mark.needs(course=True)   # `recorded` grades a starter
 @pytest.mark.skipif(CHROMIUM is None, reason="no chromium (make deps installs it)")
 def test_html_report_renders_the_failure(recorded, tmp_path):
     """build/grade/lab1/report.html, opened in headless Chromium, shows the
