@@ -55,6 +55,9 @@ INSTRUCTOR_ONLY = ("grader/host/test_mapper_mutations.py",
                    "grader/host/test_autograde.py",
                    # grades the solution (and variants of it) in a batch
                    "grader/host/test_batch.py",
+                   # makes handouts from the solution (and its test names
+                   # would match a student's -k)
+                   "grader/host/test_student_tree.py",
                    # course setup, hidden tests, Gradescope: for the staff
                    "docs/instructors.md")
 # Directories of instructor-only files: the example hidden tests (see
@@ -251,7 +254,9 @@ def write_tree_file(dest, keep_solved):
     labs = sorted(lab_dirs(dest))
     solved = [n for n in labs if keep_solved is not None and n < keep_solved]
     student = [n for n in labs if n not in solved]
-    with open(os.path.join(dest, TREE_FILE), "w", encoding="utf-8") as f:
+    path = os.path.join(dest, TREE_FILE)
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "w", encoding="utf-8") as f:
         f.write("# Written by `make handout` (grader/handout.py): the labs that are the\n"
                 "# student's work in this tree, and those kept solved.\n"
                 f"student {' '.join(map(str, student))}\n"
