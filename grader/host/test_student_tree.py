@@ -14,7 +14,7 @@ import re
 
 import pytest
 
-from conftest import handout, make
+from conftest import handout, make, sh
 
 pytestmark = pytest.mark.needs(course=True)   # makes handouts from the solution
 
@@ -37,11 +37,17 @@ def summary(out):
     return counts
 
 
-def test_lab1_accounting_tests_the_students_mapper(tmp_path):
-    """Lab 1's HANDOUT: `make host-test HOST_ARGS='-k accounting'` runs the
-    mapper's host test on the student's (starter) mapper.c, which fails it."""
-    tree = handout_tree(tmp_path, 1)
-    r = make("host-test HOST_ARGS='-k accounting'", cwd=tree)
+@pytest.mark.parametrize("lab, command", [
+    (1, "make host-test HOST_ARGS='-k accounting'"),
+    (3, "make host-test HOST_ARGS='-k path_canon'"),
+])
+def test_handout_command_tests_the_students_code(tmp_path, lab, command):
+    """The host test a lab's HANDOUT names runs, as typed there, on the
+    student's code: the starter fails it (it is not skipped)."""
+    tree = handout_tree(tmp_path, lab)
+    labdir = handout().lab_dirs(str(tree))[lab]
+    assert command in (tree / labdir / "HANDOUT.md").read_text()
+    r = sh(command, cwd=tree)
     counts = summary(r.stdout)
     assert r.returncode != 0 and counts.get("failed", 0) > 0, r.stdout[-3000:]
     assert not counts.get("skipped") and not counts.get("error"), r.stdout[-3000:]
