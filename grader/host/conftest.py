@@ -239,7 +239,7 @@ def student_labs():
 def unmet_need(lab=None, solved=None, course=False):
     """Why this tree cannot run a test that needs these, or None."""
     if course and (ROOT / handout().TREE_FILE).exists():
-        return ("needs the course's own tree (it strips the reference solution); "
+        return ("needs the course's own tree, with the reference solution's regions; "
                 "a handout has none")
     if solved == "latest":
         solved = max(tree_labs(), default=None)

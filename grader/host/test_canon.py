@@ -65,6 +65,7 @@ def test_canon_fails_on_starter(tmp_path):
     assert proc.returncode != 0 and "canon: FAILED" in proc.stdout, proc.stdout
 
 
+@pytest.mark.needs(course=True)   # the handout names the solution's markers
 def test_handout_names_exist():
     """Every C name HANDOUT-libc.md shows in `code` exists in the sources
     (a renamed function must not leave the handout behind)."""
