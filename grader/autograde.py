@@ -9,6 +9,8 @@ SUBMISSION  a directory (a student's tree, or an unpacked `make submit`
             archive) or an archive: .tar.gz, .tgz, .tar or .zip (what `make
             submit` writes). A directory holding one archive and nothing
             else (Gradescope's /autograder/submission) means that archive.
+            Files without their directories (uploaded one by one) are
+            taken at the one editable path with that name.
 --out DIR   created if needed; always gets DIR/results.json (below).
 --hidden D  instructor tests to add (default: $OCHRE_HIDDEN, if set): a
             directory laid out like the tree (grader/test_*.py, and kernel
@@ -112,17 +114,8 @@ def add_hidden(tree, hidden):
 def build(tree, labdir, jobs, out):
     """make -C labdir; returns (ok, error lines). The log goes to out/build.log."""
     path = os.path.join(out, "build.log")
-    with open(path, "wb") as f:
-        proc = subprocess.Popen(["make", f"-j{jobs}", "-C", os.path.join(tree, labdir)],
-                                cwd=tree, stdout=f, stderr=subprocess.STDOUT,
-                                stdin=subprocess.DEVNULL, start_new_session=True,
-                                preexec_fn=limit_build)
-        try:
-            status = proc.wait(timeout=BUILD_TIMEOUT)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
-            status = None
+    status = run_child(["make", f"-j{jobs}", "-C", os.path.join(tree, labdir)], tree, path,
+                       BUILD_TIMEOUT, preexec_fn=limit_build)
     text = read_capped(path, MAX_BUILD_LOG)
     text = relative_paths(text, tree)
     with open(path, "w", encoding="utf-8") as f:
@@ -133,6 +126,38 @@ def build(tree, labdir, jobs, out):
         return False, [f"the build did not finish in {BUILD_TIMEOUT} s (something in the "
                        "submission makes the compiler loop)"] + error_lines(text)[-10:]
     return False, error_lines(text)
+
+
+# Variables a caller's environment may hold that would change the build or
+# the grader (make reads every environment variable as a make variable).
+UNSAFE_ENV = ("MAKEFLAGS", "MAKELEVEL", "MFLAGS", "B", "LAB", "CC", "EXTRA_CFLAGS",
+              "EXTRA_RETIRES", "CMDLINE", "QEMU_ISO", "GRADE_ARGS", "GRADE_FROM")
+
+
+def clean_env():
+    env = {k: v for k, v in os.environ.items()
+           if k not in UNSAFE_ENV and not k.startswith(("OCHRE_", "PYTEST_"))}
+    env["PYTHONDONTWRITEBYTECODE"] = "1"
+    return env
+
+
+def run_child(argv, cwd, log_path, timeout, preexec_fn=None):
+    """Run argv in its own process group with its output in log_path;
+    returns its exit status, or None if it ran out of time. The whole group
+    (make and compilers, or pytest and its workers, whose QEMUs die with
+    them) is killed on a timeout or when autograde itself is stopped."""
+    with open(log_path, "wb") as f:
+        proc = subprocess.Popen(argv, cwd=cwd, stdout=f, stderr=subprocess.STDOUT,
+                                stdin=subprocess.DEVNULL, env=clean_env(),
+                                start_new_session=True, preexec_fn=preexec_fn)
+        try:
+            return proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            return None
+        finally:
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
 
 
 def limit_build():
@@ -190,28 +215,21 @@ def run_grader(tree, lab, jobs, timeout, out, collect_only=False, only=None):
     if os.path.exists(raw):
         os.unlink(raw)
     cmd = [python(tree), "-m", "pytest", "grader", "--lab", str(lab),
-           "--gradescope", raw, "-p", "no:cacheprovider", "-q"]
+           "--gradescope", raw, "-p", "no:cacheprovider", "-q",
+           "--basetemp", os.path.join(os.path.dirname(tree), "pytest-tmp")]
     cmd += ["--collect-only"] if collect_only else ["-n", str(jobs)]
     cmd += ["-k", only] if only else []
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("OCHRE_", "PYTEST_"))}
-    env["PYTHONDONTWRITEBYTECODE"] = "1"
     logname = "collect.log" if collect_only else "grade.log"
-    with open(os.path.join(out, logname), "wb") as f:
-        proc = subprocess.Popen(cmd, cwd=tree, stdout=f, stderr=subprocess.STDOUT,
-                                stdin=subprocess.DEVNULL, env=env, start_new_session=True)
-        try:
-            proc.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)   # pytest, its workers and their QEMUs
-            proc.wait()
-            return None, f"the grader did not finish within {timeout} s"
+    status = run_child(cmd, tree, os.path.join(out, logname), timeout)
+    if status is None:
+        return None, f"the grader did not finish within {timeout} s"
     try:
         with open(raw, encoding="utf-8") as f:
             return json.load(f), ""
     except (OSError, ValueError):
         text = read_capped(os.path.join(out, logname), 1 << 20)
         tail = "\n".join(relative_paths(text, tree).rstrip().split("\n")[-30:])
-        return None, f"the grader stopped with status {proc.returncode}:\n{tail}"
+        return None, f"the grader stopped with status {status}:\n{tail}"
 
 
 def python(tree):
@@ -309,65 +327,40 @@ def autograde(lab, sub_path, out, hidden=None, jobs=None, timeout=DEFAULT_TIMEOU
         raise Usage(f"--hidden {hidden}: not a directory")
     jobs = jobs or os.cpu_count() or 2
     os.makedirs(out, exist_ok=True)
-    for stale in ("results.json", "build.log", "grade.log", "collect.log"):
-        if os.path.exists(os.path.join(out, stale)):
-            os.unlink(os.path.join(out, stale))
+    for stale in ("results.json", "build.log", "grade.log", "collect.log", "logs", "submitted"):
+        remove(os.path.join(out, stale))   # a result never mixes two grades
 
     scratch = tempfile.mkdtemp(prefix=f"ochre-autograde-lab{lab}-")
     tree = os.path.join(scratch, "tree")
     try:
         log(f"lab {lab}: making the course's tree in {tree}")
-        handout.make_tree(tree, lab=lab, repo=repo, quiet=True)
-        hidden_files = add_hidden(tree, hidden) if hidden else []
-        editable = handout.editable_files(lab, repo)
         try:
-            sub = submission.read(sub_path, editable, tree)
+            handout.make_tree(tree, lab=lab, repo=repo, quiet=True)
+        except SystemExit:   # handout.die(): the course's tree is broken, not the submission
+            why = "making the course's tree of the lab failed (see the autograder's stdout)"
+            finish(grader_failed_results(why), out, {"lab": lab, "status": "grader failed"},
+                   started, f"Graded as lab {lab} ({labdir}).")
+            return 0
+        hidden_files = add_hidden(tree, hidden) if hidden else []
+        try:
+            sub = submission.read(sub_path, handout.editable_files(lab, repo), tree)
         except submission.Unreadable as e:
             log(f"unreadable submission: {e}")
-            results = unreadable_results(str(e))
-            finish(results, out, {"lab": lab, "status": "unreadable"}, started,
-                   f"Graded as lab {lab} ({labdir}).")
+            finish(unreadable_results(str(e)), out, {"lab": lab, "status": "unreadable"},
+                   started, f"Graded as lab {lab} ({labdir}).")
             return 0
-        made_for = (sub.manifest or {}).get("lab")
-        if made_for is not None and made_for != lab:
-            sub.notes.append(f"Note: this archive was made by `make submit` for lab {made_for}; "
-                             f"it was graded as lab {lab}.")
-        shutil.rmtree(os.path.join(out, "submitted"), ignore_errors=True)
-        for path, data in sub.taken.items():
-            for top in (tree, os.path.join(out, "submitted")):
-                os.makedirs(os.path.dirname(os.path.join(top, path)), exist_ok=True)
-                with open(os.path.join(top, path), "wb") as f:
-                    f.write(data)
+        place_files(sub, lab, tree, out)
         extra = {"lab": lab, "taken": sorted(sub.taken), "missing": sub.missing,
                  "ignored": sub.ignored, "notes": sub.notes, "hidden_files": len(hidden_files)}
         note = describe_files(sorted(sub.taken), sub.missing, sub.ignored, lab, labdir, tree)
-        if sub.notes:
-            note += "\n" + "\n".join(sub.notes)
+        note += "".join("\n" + n for n in sub.notes)
         log(f"{len(sub.taken)} file(s) taken, {len(sub.missing)} missing, "
             f"{len(sub.ignored)} ignored; building {labdir}")
-
-        ok, errors = build(tree, labdir, jobs, out)
-        if not ok:
-            log("the submission does not build: score 0")
-            collected, _ = run_grader(tree, lab, jobs, timeout, out, collect_only=True,
-                                      only=only)
-            results = build_failed_results(collected, labdir, errors)
-            extra["status"] = "build failed"
-        else:
-            log(f"grading with {jobs} QEMU(s) at a time")
-            results, why = run_grader(tree, lab, jobs, timeout, out, only=only)
-            if results is None:
-                log(why.split("\n")[0])
-                results = grader_failed_results(why)
-                extra["status"] = "grader failed"
-            else:
-                extra["status"] = "graded"
-        results = sanitize(results, tree)
+        results, extra["status"] = grade(tree, lab, labdir, jobs, timeout, out, only)
         logs = os.path.join(tree, "build", "grade", f"lab{lab}")
         if os.path.isdir(logs):
-            shutil.rmtree(os.path.join(out, "logs"), ignore_errors=True)
             shutil.copytree(logs, os.path.join(out, "logs"))
-        finish(results, out, extra, started, note)
+        finish(sanitize(results, tree), out, extra, started, note)
         log(f"score {results.get('score', 0)}; {os.path.join(out, 'results.json')}")
     finally:
         if keep_scratch:
@@ -375,6 +368,41 @@ def autograde(lab, sub_path, out, hidden=None, jobs=None, timeout=DEFAULT_TIMEOU
         else:
             shutil.rmtree(scratch, ignore_errors=True)
     return 0
+
+
+def remove(path):
+    if os.path.isdir(path) and not os.path.islink(path):
+        shutil.rmtree(path)
+    elif os.path.lexists(path):
+        os.unlink(path)
+
+
+def place_files(sub, lab, tree, out):
+    """The taken files into the scratch tree, and a copy in out/submitted/."""
+    made_for = (sub.manifest or {}).get("lab")
+    if made_for is not None and made_for != lab:
+        sub.notes.append(f"Note: this archive was made by `make submit` for lab {made_for}; "
+                         f"it was graded as lab {lab}.")
+    for path, data in sub.taken.items():
+        for top in (tree, os.path.join(out, "submitted")):
+            os.makedirs(os.path.dirname(os.path.join(top, path)), exist_ok=True)
+            with open(os.path.join(top, path), "wb") as f:
+                f.write(data)
+
+
+def grade(tree, lab, labdir, jobs, timeout, out, only):
+    """Build, then run the grader: (results, status for extra_data)."""
+    ok, errors = build(tree, labdir, jobs, out)
+    if not ok:
+        log("the submission does not build: score 0")
+        collected, _ = run_grader(tree, lab, jobs, timeout, out, collect_only=True, only=only)
+        return build_failed_results(collected, labdir, errors), "build failed"
+    log(f"grading with {jobs} QEMU(s) at a time")
+    results, why = run_grader(tree, lab, jobs, timeout, out, only=only)
+    if results is None:
+        log(why.split("\n")[0])
+        return grader_failed_results(why), "grader failed"
+    return results, "graded"
 
 
 def main(argv=None):
@@ -390,6 +418,9 @@ def main(argv=None):
     p.add_argument("--only", metavar="EXPR", help="only the tests pytest -k EXPR selects")
     p.add_argument("--keep-scratch", action="store_true", help="keep the scratch tree")
     args = p.parse_args(argv)
+    # SIGTERM (a batch stopping, Gradescope's limit) unwinds like Ctrl-C: the
+    # running build or grader is killed and the scratch tree removed.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(128 + signal.SIGTERM))
     try:
         return autograde(args.lab, args.submission, os.path.abspath(args.out),
                          hidden=args.hidden and os.path.abspath(args.hidden), jobs=args.jobs,

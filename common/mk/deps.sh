@@ -24,6 +24,8 @@ need xorriso			have xorriso
 need mtools			have mformat
 need git			have git
 need gdb-multiarch		have gdb-multiarch
+need qemu-utils			have qemu-img		# --record: the replay snapshot image
+need chromium			have chromium		# tests: the HTML report renders
 need python3			test -x /usr/bin/python3
 need python3-pytest		/usr/bin/python3 -c 'import pytest'
 need python3-pytest-xdist	/usr/bin/python3 -c 'import xdist'
