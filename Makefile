@@ -11,6 +11,7 @@
 #   make deps           install missing Debian packages
 #   make clang          build every lab with clang as well (zero warnings)
 #   make bench          run the benchmarks of the most complete lab
+#   make profile        where fork's and mmap's instructions go, call by call
 #   make check-duplicates  no kernel logic repeated across labs (developers:
 #                       needs the `duplicates` tool, which CI does not have)
 
@@ -24,13 +25,13 @@ GRADED := $(foreach l,$(LABS),$(if $(wildcard $(foreach f,.py _*.py,grader/test_
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 
 .PHONY: all run test grade grade-all host-test handout handout-check deps \
-	clang bench clean help compile_commands.json check-duplicates
+	clang bench profile clean help compile_commands.json check-duplicates
 
 all: deps
 	@for l in $(LABS); do $(MAKE) --no-print-directory -j$(JOBS) -C $$l || exit 1; done
 
 help:
-	@sed -n '3,15p' Makefile
+	@sed -n '3,16p' Makefile
 
 deps:
 	@common/mk/deps.sh
@@ -73,6 +74,9 @@ check-duplicates:
 
 bench: deps
 	@$(MAKE) --no-print-directory -j$(JOBS) -C $(LATEST) bench
+
+profile: deps
+	@$(MAKE) --no-print-directory -j$(JOBS) -C $(LATEST) profile
 
 # For editors (clangd): the compile commands of the most complete lab.
 compile_commands.json:

@@ -7,6 +7,7 @@
 #   make qemu-gdb   boot it stopped, waiting for gdb (then: make gdb)
 #   make grade      run the grader for labs 1..N on this lab's kernel
 #   make bench      the user-space benchmarks under -icount shift=0
+#   make profile    where fork's and mmap's instructions go (docs/bench.md)
 #   make clean      remove build/labN
 #   make print-VAR  print a make variable (e.g. KERNEL_CODE_FLAGS)
 #
@@ -112,7 +113,7 @@ KLDFLAGS := -nostdlib -z max-page-size=4096 -z noexecstack --no-warn-rwx-segment
 
 # ---- rules -------------------------------------------------------------------
 
-.PHONY: all qemu qemu-gdb gdb grade bench clean compile_commands.json FORCE
+.PHONY: all qemu qemu-gdb gdb grade bench profile clean compile_commands.json FORCE
 .DEFAULT_GOAL := all
 all: $(ISO)
 
@@ -337,6 +338,18 @@ bench: $(BOOT_DEPS)
 	$(Q)timeout 300 $(QEMU_SCRIPT) --icount shift=0,sleep=off --cmdline 'init=$(BENCH) quiet' \
 		> $(B)/bench.log 2>&1; grep '^bench' $(B)/bench.log || \
 		{ echo "no bench output; see $(B)/bench.log"; exit 1; }
+
+# The system-call profiler (docs/bench.md): this lab built with
+# -DOCHRE_PROF into build/labN-prof (a normal build has no profiler), then
+# lab 3's sysprof program, which prints each benchmark operation's trace.
+profile:
+	$(Q)$(MAKE) --no-print-directory B=$(B)-prof EXTRA_CFLAGS=-DOCHRE_PROF $(B)-prof/ochre.iso
+	@echo "Running init=sysprof on $(LABNAME) (-DOCHRE_PROF) under -icount shift=0 ..."
+	$(Q)timeout 300 $(PYTHON) $(TOP)/common/mk/qemu.py --iso $(B)-prof/ochre.iso \
+		--build-hint 'make -C $(LABNAME) profile' --icount shift=0,sleep=off \
+		--cmdline 'init=sysprof quiet' > $(B)-prof/profile.log 2>&1; \
+		grep '^prof' $(B)-prof/profile.log || \
+		{ echo "no profile output; see $(B)-prof/profile.log"; exit 1; }
 
 # The grader runs in the directory the student typed `make grade` in (PWD:
 # make -C does not change it; the top Makefile passes its own), so the log

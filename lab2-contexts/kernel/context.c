@@ -12,6 +12,7 @@
 #include "gdt.h"
 #include "mapper.h"
 #include "memlayout.h"
+#include "prof.h"
 #include "x86.h"
 
 #define KSTACK_SLOT	((KSTACK_PAGES + 1) * PAGE_SIZE)	/* + guard */
@@ -157,6 +158,7 @@ extern char context_first_entry[];
 void context_first_return(struct trapframe *tf);
 void context_first_return(struct trapframe *tf)
 {
+	prof_first_return();	/* -DOCHRE_PROF only (make profile) */
 	context_run_user_return_hooks(cur);
 	trap_return_to_user(tf);
 }
