@@ -158,7 +158,9 @@ int mapper_unmap(physaddr_t root, uintptr_t va, physaddr_t *pa_out,
 		*pa_out = *e & PTE_ADDR_MASK;
 	*e = 0;
 	(*used_count(pt))--;
-	free_empty_tables(root, va);
+	if (*used_count(pt) == 0) {	/* the PT is empty: free up the path */
+		free_empty_tables(root, va);
+	}
 	flush_page(fl, va);
 	return 0;
 	/* END LAB1 SOLUTION */
