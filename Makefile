@@ -5,7 +5,13 @@
 #   make test           everything CI checks: host tests, every lab's grade,
 #                       and proof that each lab's tests fail on its starter code
 #   make grade          grade the most complete lab (and all labs before it)
-#   make handout        write the student tree to build/handout
+#   make handout        write the student tree to build/handout (every lab
+#                       stripped); LAB=N: lab N's tree alone, labs < N solved,
+#                       later labs absent, in build/handout-labN
+#   make submit         (in a student tree) write submit-labN.tar.gz, the
+#                       archive to hand in (LAB=N; default: the last lab)
+#   make gradescope     the Gradescope autograder zip of each lab (LAB=N: one),
+#                       build/gradescope/labN.zip; HIDDEN=dir adds hidden tests
 #   make handout-check  starter code builds, boots and fails its lab's tests
 #   make host-test      the grader's host tests (HOST_ARGS='-k NAME' for some)
 #   make deps           install missing Debian packages
@@ -24,14 +30,14 @@ LATEST := $(lastword $(LABS))
 GRADED := $(foreach l,$(LABS),$(if $(wildcard $(foreach f,.py _*.py,grader/test_lab$(shell echo $(l) | sed 's/lab\([0-9]\).*/\1/')$(f))),$(l)))
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 
-.PHONY: all run test grade grade-all host-test handout handout-check deps \
+.PHONY: all run test grade grade-all host-test handout handout-check deps submit gradescope \
 	clang bench profile clean help compile_commands.json check-duplicates
 
 all: deps
 	@for l in $(LABS); do $(MAKE) --no-print-directory -j$(JOBS) -C $$l || exit 1; done
 
 help:
-	@sed -n '3,16p' Makefile
+	@sed -n '3,22p' Makefile
 
 deps:
 	@common/mk/deps.sh
@@ -56,7 +62,13 @@ grade-all: deps
 	done
 
 handout: deps
-	$(PYTHON) grader/handout.py make build/handout
+	$(PYTHON) grader/handout.py make $(if $(LAB),build/handout-lab$(LAB) --lab $(LAB),build/handout)
+
+submit:
+	@$(PYTHON) grader/submit.py $(if $(LAB),--lab $(LAB))
+
+gradescope: deps
+	$(PYTHON) grader/gradescope.py $(if $(LAB),--lab $(LAB)) $(if $(HIDDEN),--hidden $(HIDDEN))
 
 handout-check: deps
 	$(PYTHON) grader/handout.py check

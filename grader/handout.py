@@ -1,13 +1,16 @@
 #!/usr/bin/env python3
 """Make the student tree, and prove that the tests test student work.
 
-    handout.py make DEST [--keep-solved N] [--force]
+    handout.py make DEST [--keep-solved N] [--force] [--lab N]
         Copy the tree (git-tracked files plus untracked files that are not
         ignored, so it works before a commit) to DEST, with the solution
         regions stripped by common/tools/handout.c from every C, header,
         assembly and linker-script file. With --keep-solved N, labs below N
         stay solved (that is the tree a student starting lab N would have if
-        they had solved the earlier labs).
+        they had solved the earlier labs). With --lab N, the tree of lab N
+        alone: labs 1..N-1 solved, lab N stripped, later labs absent (their
+        directories and their grader tests). Each lab directory gets
+        SUBMIT.txt, the files `make submit` hands in for that lab.
 
     handout.py check [LAB...]
         For each lab N that has point tests (grader/test_labN.py): make the
@@ -42,7 +45,18 @@ EXCLUDED_PARTS = ("__pycache__", ".pytest_cache")
 # Maintainer files that quote the reference solution (lines, private helper
 # names): a student tree must not show them.
 INSTRUCTOR_ONLY = ("grader/host/test_mapper_mutations.py",
-                   "grader/host/test_fail_headlines.py")
+                   "grader/host/test_fail_headlines.py",
+                   "grader/host/test_handout_names.py",
+                   "grader/host/handout_names_expected.txt")
+# Directories of instructor-only files: the example hidden tests (see
+# docs/instructors.md). Everything under them stays out of every handout.
+INSTRUCTOR_ONLY_DIRS = ("grader/hidden-example/",)
+
+# A solution region's first line (the stripper's syntax, common/tools/handout.c).
+BEGIN_RE = re.compile(r"^[ \t]*(?:/\*|//|;|#)[ \t]*BEGIN LAB(\d+) SOLUTION\b", re.M)
+# The list of a lab's files that `make submit` hands in, in each lab directory
+# of a handout (generated from the regions, which a handout no longer has).
+SUBMIT_LIST = "SUBMIT.txt"
 
 
 def show(path):
@@ -126,16 +140,24 @@ def tree_files(repo):
                              capture_output=True, check=True).stdout
         return [p for p in out.decode("utf-8", errors="surrogateescape").split("\0") if p]
 
-    try:
-        paths = set(git()) | set(git("--others", "--exclude-standard"))
-    except (OSError, subprocess.CalledProcessError) as e:
-        die(f"cannot list the files of {repo} with git: {e}")
+    if os.path.isdir(os.path.join(repo, ".git")) or os.path.isfile(os.path.join(repo, ".git")):
+        try:
+            paths = set(git()) | set(git("--others", "--exclude-standard"))
+        except (OSError, subprocess.CalledProcessError) as e:
+            die(f"cannot list the files of {repo} with git: {e}")
+    else:
+        # A copy without git (the Gradescope autograder's source): every file.
+        paths = set()
+        for top, dirs, names in os.walk(repo):
+            dirs[:] = [d for d in dirs if d not in EXCLUDED_PARTS]
+            rel = os.path.relpath(top, repo)
+            paths |= {os.path.normpath(os.path.join(rel, n)) for n in names}
     files = []
     for path in sorted(paths):
         parts = path.split("/")
         if parts[0] in EXCLUDED_TOP or any(p in EXCLUDED_PARTS for p in parts):
             continue
-        if path in INSTRUCTOR_ONLY:
+        if path in INSTRUCTOR_ONLY or path.startswith(INSTRUCTOR_ONLY_DIRS):
             continue
         full = os.path.join(repo, path)
         if os.path.islink(full) or os.path.isfile(full):   # skip deleted files
@@ -143,8 +165,67 @@ def tree_files(repo):
     return files
 
 
-def make_tree(dest, keep_solved=None, force=False, repo=REPO_ROOT, quiet=False):
-    """Write the handout tree to dest. Returns {lab: [stripped, kept]}."""
+def later_lab_file(path, lab):
+    """True for a file that belongs to a lab after `lab`: in its directory
+    (labM-*/), or one of its grader tests (grader/test_labM*.py,
+    grader/host/test_labM_*.py)."""
+    m = (re.match(r"lab(\d+)-[^/]*/", path) or
+         re.match(r"grader/(?:host/)?test_lab(\d+)(?:_[^/]*)?\.py$", path))
+    return bool(m) and int(m.group(1)) > lab
+
+
+def editable_files(lab, repo=REPO_ROOT):
+    """Paths (from the top) of the files a student edits in lab `lab`: those
+    with a lab `lab` solution region, plus what the lab's Makefile adds with
+    `SUBMIT_EXTRA := path ...` (paths from the top, e.g. an answers file).
+    In a handout tree (no regions left) the lab's SUBMIT.txt says it."""
+    labdir = lab_dirs(repo).get(lab)
+    if labdir is None:
+        return []
+    listed = os.path.join(repo, labdir, SUBMIT_LIST)
+    files = set()
+    for path in tree_files(repo):
+        if path.endswith(STRIP_SUFFIXES):
+            try:
+                with open(os.path.join(repo, path), encoding="utf-8", errors="replace") as f:
+                    labs = {int(n) for n in BEGIN_RE.findall(f.read())}
+            except OSError:
+                continue
+            if lab in labs:
+                files.add(path)
+    if not files and os.path.exists(listed):
+        with open(listed, encoding="utf-8") as f:
+            return sorted(line.strip() for line in f
+                          if line.strip() and not line.startswith("#"))
+    try:
+        with open(os.path.join(repo, labdir, "Makefile"), encoding="utf-8") as f:
+            makefile = f.read().replace("\\\n", " ")
+    except OSError:
+        makefile = ""
+    for m in re.finditer(r"^SUBMIT_EXTRA\s*[:+]?=(.*)$", makefile, re.M):
+        files.update(m.group(1).split())
+    return sorted(files)
+
+
+def write_submit_lists(dest, repo, upto):
+    """Write labN-x/SUBMIT.txt for each lab 1..upto into the handout dest."""
+    for lab, labdir in lab_dirs(repo).items():
+        if lab > upto or not os.path.isdir(os.path.join(dest, labdir)):
+            continue
+        with open(os.path.join(dest, labdir, SUBMIT_LIST), "w", encoding="utf-8") as f:
+            f.write(f"# The files of lab {lab} that `make submit` hands in (written by\n"
+                    f"# `make handout`). Everything else comes from the course's tree.\n")
+            for path in editable_files(lab, repo):
+                f.write(path + "\n")
+
+
+def make_tree(dest, keep_solved=None, force=False, repo=REPO_ROOT, quiet=False, lab=None):
+    """Write the handout tree to dest. Returns {lab: [stripped, kept]}.
+
+    lab: the tree of that lab alone (labs before it solved, later labs absent);
+    it implies keep_solved=lab."""
+    if lab is not None:
+        keep_solved = lab
     dest = os.path.abspath(dest)
     # Anything under build/ is an output and may be replaced; elsewhere a
     # non-empty directory could be someone's work, so ask for --force.
@@ -155,6 +236,8 @@ def make_tree(dest, keep_solved=None, force=False, repo=REPO_ROOT, quiet=False):
         shutil.rmtree(dest)
     stripper = build_stripper(repo)
     files = tree_files(repo)
+    if lab is not None:
+        files = [f for f in files if not later_lab_file(f, lab)]
     # Refuse to copy the tree into itself through an untracked path.
     inside = os.path.relpath(dest, repo)
     if not inside.startswith(".."):
@@ -200,6 +283,7 @@ def make_tree(dest, keep_solved=None, force=False, repo=REPO_ROOT, quiet=False):
         for e in errors:
             print(e, file=sys.stderr)
         die(f"{len(errors)} file(s) have marker errors; {dest} is incomplete")
+    write_submit_lists(dest, repo, lab if lab is not None else max(lab_dirs(repo), default=0))
 
     if not quiet:
         log(f"handout: {len(files)} files copied to {show(dest)}, "
@@ -320,6 +404,8 @@ def main(argv=None):
     p_make.add_argument("--keep-solved", type=int, metavar="N",
                         help="labs below N stay solved")
     p_make.add_argument("--force", action="store_true", help="replace a non-empty DEST")
+    p_make.add_argument("--lab", type=int, metavar="N",
+                        help="the tree of lab N: labs < N solved, later labs absent")
     p_check = sub.add_parser("check", help="prove that each lab's tests fail on its starter")
     p_check.add_argument("labs", nargs="*", type=int, metavar="LAB")
     for p in (p_make, p_check):
@@ -327,7 +413,10 @@ def main(argv=None):
     args = parser.parse_args(argv)
 
     if args.command == "make":
-        make_tree(args.dest, args.keep_solved, args.force, repo=os.path.abspath(args.repo))
+        if args.lab is not None and args.lab not in lab_dirs(os.path.abspath(args.repo)):
+            die(f"--lab {args.lab}: there is no lab{args.lab}-* directory")
+        make_tree(args.dest, args.keep_solved, args.force, repo=os.path.abspath(args.repo),
+                  lab=args.lab)
         return 0
     return check(args.labs, repo=os.path.abspath(args.repo))
 

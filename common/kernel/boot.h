@@ -1,7 +1,8 @@
 /*
  * What the boot loader told us, in a form the rest of the kernel can use
- * without knowing multiboot2: usable memory, reserved ranges, modules and
- * the command line. Filled in by multiboot.c before anything else runs.
+ * without knowing which loader ran (GRUB's multiboot2 or QEMU's PVH direct
+ * boot): usable memory, reserved ranges, modules and the command line.
+ * Filled in by boot_parse() (bootinfo.c) before anything else runs.
  */
 #ifndef OCHRE_BOOT_H
 #define OCHRE_BOOT_H
@@ -20,7 +21,8 @@ struct mem_region {
 
 struct boot_module {
 	physaddr_t start, end;
-	char name[64];		/* the module's GRUB command line */
+	char name[64];		/* GRUB's module command line, or the
+				   container entry's name (pvh.c) */
 };
 
 struct boot_info {
@@ -30,12 +32,19 @@ struct boot_info {
 	int nreserved;
 	struct boot_module modules[BOOT_MAX_MODULES];
 	int nmodules;
-	char cmdline[512];	/* from GRUB; fw_cfg may override it */
+	char cmdline[512];	/* from the loader; fw_cfg may override it */
 };
 
 extern struct boot_info boot_info;
 
-void multiboot_parse(uint32_t magic, physaddr_t info);
+/* Reads the loader's information (magic and address as boot.asm got them). */
+void boot_parse(uint32_t magic, physaddr_t info);
+
+/* The two formats (multiboot.c, pvh.c), and what they fill in with. */
+void multiboot_parse(physaddr_t info);
+void pvh_parse(physaddr_t info);
+void boot_add_usable(uint64_t start, uint64_t end);
+void boot_add_module(physaddr_t start, physaddr_t end, const char *name);
 
 /* Marks [start, end) as not for the frame allocator. */
 void boot_reserve(physaddr_t start, physaddr_t end, const char *what);

@@ -1,6 +1,7 @@
 /*
  * The kernel's C entry point. boot.asm gets us to 64-bit mode with the
- * multiboot2 magic and information address; from here everything is C.
+ * loader's magic and information address (multiboot2 from GRUB, PVH from
+ * QEMU's -kernel); from here everything is C.
  */
 #include "kernel.h"
 #include "boot.h"
@@ -32,13 +33,13 @@ static void print_memory_summary(void)
 	       frame_usable_count() * 4 / 1024, free);
 }
 
-void kmain(uint32_t magic, physaddr_t mbi)
+void kmain(uint32_t magic, physaddr_t boot_information)
 {
 	serial_init();
 	printk("\nOchre %s - a teaching OS for x86_64\n", OCHRE_LAB_NAME);
 	gdt_init();
 	idt_init();
-	multiboot_parse(magic, mbi);
+	boot_parse(magic, boot_information);
 	cmdline_init();
 
 	seam_init();

@@ -1,11 +1,15 @@
 # The one build recipe. A lab's Makefile sets LAB (its number), optionally
 # RETIRES (files of earlier labs this lab replaces), and includes this file.
 #
-#   make            build build/labN/ochre.iso
+#   make            build build/labN/ochre.iso (and kernel.elf + modules.img
+#                   for direct boot)
 #   make qemu       boot it interactively (CMDLINE='ktest=all' to choose;
-#                   QEMU_ISO=path boots another build's ISO, building nothing)
+#                   QEMU_ISO=path boots another build's ISO, building nothing;
+#                   BOOT=direct boots kernel.elf without GRUB, as the grader
+#                   does, QEMU_KERNEL= and QEMU_MODULES= another build's)
 #   make qemu-gdb   boot it stopped, waiting for gdb (then: make gdb)
 #   make grade      run the grader for labs 1..N on this lab's kernel
+#   make submit     write submit-labN.tar.gz at the top: the files to hand in
 #   make bench      the user-space benchmarks under -icount shift=0
 #   make profile    where fork's and mmap's instructions go (docs/bench.md)
 #   make clean      remove build/labN
@@ -113,9 +117,10 @@ KLDFLAGS := -nostdlib -z max-page-size=4096 -z noexecstack --no-warn-rwx-segment
 
 # ---- rules -------------------------------------------------------------------
 
-.PHONY: all qemu qemu-gdb gdb grade bench profile clean compile_commands.json FORCE
+.PHONY: all qemu qemu-gdb gdb grade submit bench profile clean compile_commands.json FORCE
 .DEFAULT_GOAL := all
-all: $(ISO)
+BOOTMODS := $(B)/modules.img
+all: $(ISO) $(BOOTMODS)
 
 $(B)/obj/%.c.o: $(TOP)/%.c
 	@mkdir -p $(dir $@)
@@ -290,6 +295,15 @@ $(B)/iso/boot/grub/grub.cfg: $(lastword $(LABDIRS))/Makefile $(TOP)/common/mk/la
 	  $(foreach m,$(MODULES),echo '  module2 /boot/$(word 2,$(subst :, ,$(m))) $(word 2,$(subst :, ,$(m)))';) \
 	  echo '  boot'; echo '}'; } > $@
 
+# Direct boot (the grader, BOOT=direct): QEMU's -kernel passes one module,
+# so the same modules, in the same order, go into one container that the
+# kernel unpacks (common/mk/bootmods.py, common/kernel/pvh.c). A lab without
+# modules gets an empty container: every direct boot looks the same.
+$(BOOTMODS): $(foreach m,$(MODULES),$(firstword $(subst :, ,$(m)))) \
+		$(TOP)/common/mk/bootmods.py $(lastword $(LABDIRS))/Makefile $(TOP)/common/mk/lab.mk
+	@mkdir -p $(dir $@)
+	$(Q)$(PYTHON) $(TOP)/common/mk/bootmods.py -o $@ $(MODULES)
+
 $(ISO): $(KERNEL) $(B)/iso/boot/grub/grub.cfg $(foreach m,$(MODULES),$(firstword $(subst :, ,$(m))))
 	@echo "  ISO   $(patsubst $(TOP)/%,%,$@)"
 	$(Q)cp $(KERNEL) $(B)/iso/boot/kernel.elf
@@ -302,15 +316,29 @@ $(ISO): $(KERNEL) $(B)/iso/boot/grub/grub.cfg $(foreach m,$(MODULES),$(firstword
 # common/mk/qemu.py builds the QEMU command line for every target here and
 # for the grader (one implementation): common/mk/qemu-args, the kernel
 # command line from CMDLINE (exported, so no shell quoting gets in between),
-# and the grader's -icount. QEMU_ISO boots another ISO (the grader's
-# reproduce command uses it after grading with --build-root); then nothing
-# is built.
+# and the grader's -icount. BOOT=grub (the default) boots the ISO through
+# GRUB; BOOT=direct boots kernel.elf and modules.img without firmware
+# menus or GRUB, as the grader does. QEMU_ISO, or QEMU_KERNEL and
+# QEMU_MODULES, boot another build (the grader's reproduce command uses
+# them after grading with --build-root); then nothing is built.
 CMDLINE ?=
 export CMDLINE
+BOOT ?= grub
 QEMU_ISO ?= $(ISO)
-QEMU_SCRIPT := $(PYTHON) $(TOP)/common/mk/qemu.py --iso $(QEMU_ISO) \
-	--build-hint 'make -C $(LABNAME)'
+QEMU_KERNEL ?= $(KERNEL)
+QEMU_MODULES ?= $(BOOTMODS)
+ifeq ($(BOOT),grub)
+QEMU_IMAGE := --iso $(QEMU_ISO)
 BOOT_DEPS := $(if $(filter $(abspath $(QEMU_ISO)),$(ISO)),$(ISO))
+else ifeq ($(BOOT),direct)
+QEMU_IMAGE := --kernel $(QEMU_KERNEL) --modules $(QEMU_MODULES)
+BOOT_DEPS := $(if $(filter $(abspath $(QEMU_KERNEL)),$(KERNEL)),$(KERNEL)) \
+	$(if $(filter $(abspath $(QEMU_MODULES)),$(BOOTMODS)),$(BOOTMODS))
+else
+$(error BOOT=$(BOOT): say BOOT=grub (the ISO, the default) or BOOT=direct (kernel.elf))
+endif
+QEMU_SCRIPT := $(PYTHON) $(TOP)/common/mk/qemu.py $(QEMU_IMAGE) \
+	--build-hint 'make -C $(LABNAME)'
 GDBPORT ?= 1234
 
 qemu: $(BOOT_DEPS)
@@ -343,9 +371,11 @@ bench: $(BOOT_DEPS)
 # -DOCHRE_PROF into build/labN-prof (a normal build has no profiler), then
 # lab 3's sysprof program, which prints each benchmark operation's trace.
 profile:
-	$(Q)$(MAKE) --no-print-directory B=$(B)-prof EXTRA_CFLAGS=-DOCHRE_PROF $(B)-prof/ochre.iso
+	$(Q)$(MAKE) --no-print-directory B=$(B)-prof EXTRA_CFLAGS=-DOCHRE_PROF \
+		$(B)-prof/kernel.elf $(B)-prof/modules.img
 	@echo "Running init=sysprof on $(LABNAME) (-DOCHRE_PROF) under -icount shift=0 ..."
-	$(Q)timeout 300 $(PYTHON) $(TOP)/common/mk/qemu.py --iso $(B)-prof/ochre.iso \
+	$(Q)timeout 300 $(PYTHON) $(TOP)/common/mk/qemu.py --kernel $(B)-prof/kernel.elf \
+		--modules $(B)-prof/modules.img \
 		--build-hint 'make -C $(LABNAME) profile' --icount shift=0,sleep=off \
 		--cmdline 'init=sysprof quiet' > $(B)-prof/profile.log 2>&1; \
 		grep '^prof' $(B)-prof/profile.log || \
@@ -355,8 +385,12 @@ profile:
 # make -C does not change it; the top Makefile passes its own), so the log
 # paths and reproduce commands it prints work there.
 GRADE_FROM ?= $(or $(realpath $(PWD)),$(CURDIR))
-grade: $(ISO)
+grade: $(ISO) $(BOOTMODS)
 	$(Q)cd '$(GRADE_FROM)' && $(PYTHON) -m pytest $(TOP)/grader --lab $(LAB) -n auto $(GRADE_ARGS)
+
+# The archive a student hands in (grader/submit.py): this lab's files only.
+submit:
+	@$(PYTHON) $(TOP)/grader/submit.py --lab $(LAB)
 
 clean:
 	rm -rf $(B)

@@ -5,9 +5,18 @@
 common/mk/lab.mk) and the grader (grader/ochre/tree.py imports this file)
 build the QEMU argv here, so what the grader boots is what a student boots:
 
-    qemu-system-x86_64  <common/mk/qemu-args, {iso} filled in>
+    qemu-system-x86_64  <common/mk/qemu-args for the loader, paths filled in>
                         -fw_cfg name=opt/ochre/cmdline,string=<command line>
                         -icount shift=4,sleep=off
+
+Two loaders boot the same kernel (common/mk/qemu-args tags their lines):
+
+    grub    --iso ISO: firmware, then GRUB from the ISO (what real machines
+            do; the default of `make qemu` and `make run`)
+    direct  --kernel ELF --modules IMG: QEMU loads the kernel ELF itself
+            through its PVH entry note and passes the boot modules as one
+            container (common/mk/bootmods.py); no GRUB, a minimal firmware.
+            What the grader boots; `make qemu BOOT=direct`.
 
 The command line comes from --cmdline or, from make, the CMDLINE variable
 (make exports it, so no shell quoting stands between the user and QEMU).
@@ -15,10 +24,12 @@ Commas are doubled (QEMU splits option values at commas) and an empty
 command line is sent as one space (QEMU refuses an empty string; the kernel
 reads it as "no options").
 
-As a program it checks what a student can get wrong (no ISO, no QEMU, a
-command line the kernel cannot take), each with one line naming the fix,
-then runs QEMU and turns its exit status into the kernel's exit code: a
-clean poweroff exits 0, so make does not report it as an error.
+As a program it checks what a student can get wrong (no ISO or kernel, a
+kernel without the PVH note, no module container or one too large for the
+machine's memory, no QEMU, a command line the kernel cannot take), each
+with one line naming the fix, then runs QEMU and turns its exit status into
+the kernel's exit code: a clean poweroff exits 0, so make does not report it
+as an error.
 
 Only the Python standard library: any python3 runs it.
 """
@@ -28,6 +39,7 @@ import os
 import shlex
 import shutil
 import signal
+import struct
 import subprocess
 import sys
 
@@ -86,12 +98,20 @@ def describe_status(status):
     return "QEMU error"
 
 
-def read_qemu_args(root, iso):
-    """The arguments of common/mk/qemu-args with {iso} filled in.
+LOADERS = ("grub", "direct")
 
-    Each non-comment line holds one option with its value ("-m 128M"); it is
-    split like a shell would, so a value with spaces can be quoted.
+
+def read_qemu_args(root, iso=None, *, kernel=None, modules=None):
+    """The arguments of common/mk/qemu-args for one boot, paths filled in.
+
+    Boots the ISO through GRUB (iso), or the kernel ELF directly (kernel and
+    modules). Each non-comment line holds one option with its value ("-m
+    128M"); it is split like a shell would, so a value with spaces can be
+    quoted. A line that starts with "grub:" or "direct:" is for that loader
+    only. {iso}, {kernel} and {modules} are replaced by the paths.
     """
+    loader = "direct" if kernel else "grub"
+    paths = {"{iso}": iso or "", "{kernel}": kernel or "", "{modules}": modules or ""}
     path = os.path.join(root, "common", "mk", "qemu-args")
     args = []
     with open(path, encoding="utf-8") as f:
@@ -99,7 +119,15 @@ def read_qemu_args(root, iso):
             line = line.strip()
             if not line or line.startswith("#"):
                 continue
-            args.extend(word.replace("{iso}", iso) for word in shlex.split(line))
+            tag, sep, rest = line.partition(":")
+            if sep and tag in LOADERS:
+                if tag != loader:
+                    continue
+                line = rest
+            for word in shlex.split(line):
+                for key, value in paths.items():
+                    word = word.replace(key, value)
+                args.append(word)
     return args
 
 
@@ -112,6 +140,116 @@ def cmdline_problem(cmdline):
     if bad:
         return (f"CMDLINE contains {', '.join(repr(c) for c in bad)}; the kernel takes "
                 "printable ASCII words separated by spaces: remove them")
+    return None
+
+
+# ---- direct boot: what QEMU's -kernel needs ----------------------------------
+
+XEN_ELFNOTE_PHYS32_ENTRY = 18
+PT_LOAD, PT_NOTE = 1, 4
+
+
+def _elf_segments(data):
+    """(p_type, p_offset, p_paddr, p_filesz, p_memsz) of each program header
+    of a little-endian ELF64 file, or None if it is not one."""
+    if len(data) < 64 or data[:4] != b"\x7fELF" or data[4] != 2 or data[5] != 1:
+        return None
+    phoff, = struct.unpack_from("<Q", data, 32)
+    phentsize, phnum = struct.unpack_from("<HH", data, 54)
+    segs = []
+    for i in range(phnum):
+        at = phoff + i * phentsize
+        if at + 56 > len(data):
+            return None
+        p_type, _flags, off, _vaddr, paddr, filesz, memsz = struct.unpack_from("<IIQQQQQ", data, at)
+        segs.append((p_type, off, paddr, filesz, memsz))
+    return segs
+
+
+def pvh_entry(data):
+    """The PVH entry point of an ELF kernel image (its "Xen" note of type
+    XEN_ELFNOTE_PHYS32_ENTRY, the note QEMU's -kernel looks for), or None."""
+    for p_type, off, _paddr, filesz, _memsz in _elf_segments(data) or []:
+        if p_type != PT_NOTE:
+            continue
+        at, end = off, min(off + filesz, len(data))
+        while at + 12 <= end:
+            namesz, descsz, ntype = struct.unpack_from("<III", data, at)
+            name = data[at + 12:at + 12 + namesz]
+            desc_at = at + 12 + (namesz + 3) // 4 * 4
+            if name == b"Xen\0" and ntype == XEN_ELFNOTE_PHYS32_ENTRY and descsz >= 4:
+                return struct.unpack_from("<I", data, desc_at)[0]
+            at = desc_at + (descsz + 3) // 4 * 4
+    return None
+
+
+def kernel_end(data):
+    """The end of the kernel's loaded image in physical memory (bss too)."""
+    return max((paddr + memsz for p_type, _o, paddr, _f, memsz in _elf_segments(data) or []
+                if p_type == PT_LOAD), default=0)
+
+
+def container_modules(data):
+    """[(name, size)] of a module container (common/mk/bootmods.py), or None."""
+    if len(data) < 24 or data[:8] != b"OCHREMOD":
+        return None
+    count, = struct.unpack_from("<I", data, 8)
+    mods = []
+    for i in range(min(count, 64)):
+        at = 24 + 64 * i
+        if at + 64 > len(data):
+            return None
+        _off, size, name = struct.unpack_from("<QQ48s", data, at)
+        mods.append((name.split(b"\0")[0].decode("ascii", "replace"), size))
+    return mods
+
+
+def memory_bytes(base_args):
+    """The guest's RAM from -m in the arguments ("64M", "1G", "128")."""
+    if "-m" not in base_args:
+        return 128 << 20                # QEMU's default
+    value = base_args[base_args.index("-m") + 1].split(",")[0].removeprefix("size=")
+    units = {"K": 10, "M": 20, "G": 30}
+    if value[-1:].upper() in units:
+        return int(value[:-1]) << units[value[-1].upper()]
+    return int(value) << 20
+
+
+# Room the kernel needs besides its image and the modules (its frame table,
+# page tables, a heap), and what QEMU keeps at the top of RAM for ACPI.
+KERNEL_HEADROOM = 4 << 20
+
+
+def MiB(n):
+    return f"{n / (1 << 20):.1f} MiB"
+
+
+def direct_boot_problem(kernel, modules, base_args, hint):
+    """Why QEMU cannot boot this kernel and module container directly, or
+    None. hint: the command that builds them."""
+    for path in (kernel, modules):
+        if not os.path.isfile(path):
+            return f"{show(path)} does not exist: build it first with `{hint}`"
+    with open(kernel, "rb") as f:
+        image = f.read()
+    if pvh_entry(image) is None:
+        return (f"{show(kernel)} has no PVH entry note (an ELF note \"Xen\" of type "
+                f"XEN_ELFNOTE_PHYS32_ENTRY, common/boot/boot.asm), so QEMU cannot boot it "
+                "directly: boot its ISO instead (BOOT=grub) or rebuild it")
+    with open(modules, "rb") as f:
+        container = f.read()
+    mods = container_modules(container)
+    if mods is None:
+        return (f"{show(modules)} is not a boot module container (no OCHREMOD magic): "
+                f"rebuild it with `{hint}` (common/mk/bootmods.py writes it)")
+    ram = memory_bytes(base_args)
+    room = ram - kernel_end(image) - KERNEL_HEADROOM
+    if len(container) > room:
+        biggest = max(mods, key=lambda m: m[1], default=("?", 0))
+        return (f"the boot modules in {show(modules)} take {MiB(len(container))} "
+                f"(the largest, '{biggest[0]}', {MiB(biggest[1])}); the machine's "
+                f"{MiB(ram)} of RAM (-m in common/mk/qemu-args) leaves {MiB(max(room, 0))} "
+                "for them beside the kernel: make the module smaller")
     return None
 
 
@@ -175,10 +313,13 @@ def run(argv):
 
 
 def main(argv=None):
-    p = argparse.ArgumentParser(description="Boot an Ochre ISO in QEMU (see the top of this file).")
-    p.add_argument("--iso", required=True)
+    p = argparse.ArgumentParser(description="Boot an Ochre kernel in QEMU (see the top of this file).")
+    image = p.add_mutually_exclusive_group(required=True)
+    image.add_argument("--iso", help="boot this ISO through GRUB")
+    image.add_argument("--kernel", help="boot this kernel ELF directly (PVH); needs --modules")
+    p.add_argument("--modules", help="the module container of a direct boot (bootmods.py)")
     p.add_argument("--build-hint", default="make",
-                   help="the command that builds the ISO, for the message when it is missing")
+                   help="the command that builds the image, for the message when it is missing")
     p.add_argument("--cmdline", help="kernel command line (default: $CMDLINE)")
     p.add_argument("--interactive", action="store_true", help="serial console on this terminal")
     p.add_argument("--gdb", type=int, metavar="PORT", help="wait for gdb on PORT")
@@ -194,15 +335,21 @@ def main(argv=None):
     problem = cmdline_problem(cmdline)
     if problem:
         fail(problem)
-    if not os.path.isfile(args.iso):
+    if args.kernel and not args.modules:
+        p.error("--kernel needs --modules (the build's modules.img)")
+    if args.iso and not os.path.isfile(args.iso):
         fail(f"{show(args.iso)} does not exist: build it first with `{args.build_hint}`")
     qemu = os.environ.get("OCHRE_QEMU", QEMU_PROGRAM)
     if not shutil.which(qemu):
         fail(f"{qemu} is not installed: run `make deps` (Debian package qemu-system-x86)")
     try:
-        base = read_qemu_args(REPO_ROOT, args.iso)
+        base = read_qemu_args(REPO_ROOT, args.iso, kernel=args.kernel, modules=args.modules)
     except OSError as e:
         fail(f"cannot read the QEMU arguments: {e}")
+    if args.kernel:
+        problem = direct_boot_problem(args.kernel, args.modules, base, args.build_hint)
+        if problem:
+            fail(problem)
     icount = args.icount or GRADED_ICOUNT
     if not args.icount and args.interactive and not cmdline.strip():
         icount = IDLE_ICOUNT

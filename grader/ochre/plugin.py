@@ -40,6 +40,9 @@ def pytest_configure(config):
     config.addinivalue_line("markers", "lab(n): the lab that introduced the tested behaviour "
                                        "(0 = foundation); runs when grading lab n or later")
     config.addinivalue_line("markers", "points(n): points the test is worth")
+    config.addinivalue_line("markers", "visibility(v): who sees the test's result on "
+                                       "Gradescope: visible (default), after_due_date, "
+                                       "after_published or hidden")
     lab = config.getoption("lab")
     config.stash[GRADING] = Grading(config, lab) if lab is not None else None
     names = {n: os.path.basename(p) for n, p in tree.lab_dirs().items()}
@@ -84,6 +87,12 @@ class Grading:
         own_iso = os.path.join(tree.REPO_ROOT, "build", f"lab{lab}", "ochre.iso")
         same = os.path.realpath(own_iso) == os.path.realpath(self.iso)
         self.foreign_iso = None if same else self.iso
+        if config.option.collectonly:
+            # Listing the tests needs no kernel (the autograder lists them
+            # for a submission that does not build).
+            self.qemu_args = []
+            self._symbols = None
+            return
         if not os.path.exists(self.iso):
             rel = os.path.relpath(self.lab_dir)
             raise pytest.UsageError(f"{os.path.relpath(self.iso)} does not exist: "
@@ -148,11 +157,16 @@ def pytest_collection_modifyitems(config, items):
         # Every report of this test carries these, also across xdist.
         item.user_properties += [(scores.LAB, lab), (scores.POINTS, points),
                                  (scores.DOC, _doc_summary(item)),
+                                 (scores.VISIBILITY, _visibility(item)),
                                  (scores.ORDER, (item.location[0], item.location[1] or 0))]
         if graded is None:
             (keep if lab is None else drop).append(item)
         else:
             (keep if lab is not None and lab <= graded else drop).append(item)
+    if config.option.collectonly:
+        # No test will report: the scoreboard (and --gradescope) lists them as not run.
+        for item in keep:
+            config.stash[SCOREBOARD].add_collected(item.nodeid, item.user_properties)
     # Serial logs are named after tests: two kernel tests must not share a name.
     seen = {}
     for item in keep:
@@ -165,6 +179,16 @@ def pytest_collection_modifyitems(config, items):
     if drop:
         config.hook.pytest_deselected(items=drop)
         items[:] = keep
+
+
+def _visibility(item):
+    mark = item.get_closest_marker("visibility")
+    if mark is None:
+        return scores.VISIBLE
+    if len(mark.args) != 1 or mark.args[0] not in scores.VISIBILITIES:
+        raise pytest.UsageError(f"{item.nodeid}: @pytest.mark.visibility takes one of "
+                                + ", ".join(scores.VISIBILITIES))
+    return mark.args[0]
 
 
 def _log_base(item):

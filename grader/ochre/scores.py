@@ -13,14 +13,24 @@ LAB = "ochre_lab"
 POINTS = "ochre_points"
 DOC = "ochre_doc"
 ORDER = "ochre_order"   # (file, line): the table lists tests in source order
+VISIBILITY = "ochre_visibility"
+
+# Gradescope's visibilities, for a test and for the whole result.
+VISIBLE = "visible"
+VISIBILITIES = ("visible", "after_due_date", "after_published", "hidden")
+# The top-level output (the score table) is for the student; run_autograder's
+# stdout (build and grader logs) is for the course staff.
+RESULT_VISIBILITY = "visible"
+STDOUT_VISIBILITY = "hidden"
 
 # Gradescope shows each test's output; keep it readable.
 _MAX_OUTPUT = 8000
 
 
 class TestResult:
-    def __init__(self, nodeid, name, lab, points, doc, order):
+    def __init__(self, nodeid, name, lab, points, doc, order, visibility=VISIBLE):
         self.nodeid = nodeid
+        self.visibility = visibility
         self.order = tuple(order) if order else (nodeid, 0)
         self.name = name
         self.lab = lab
@@ -46,14 +56,22 @@ class Scoreboard:
         self.partial = partial           # why only some tests ran (-k ...), or None
         self.results = {}                # nodeid -> TestResult, in report order
 
-    def add(self, report):
-        props = dict(report.user_properties)
-        name = report.nodeid.split("::")[-1]
-        result = self.results.get(report.nodeid)
+    def _result(self, nodeid, user_properties):
+        props = dict(user_properties)
+        result = self.results.get(nodeid)
         if result is None:
-            result = TestResult(report.nodeid, name, props.get(LAB), props.get(POINTS, 0),
-                                props.get(DOC, ""), props.get(ORDER))
-            self.results[report.nodeid] = result
+            result = TestResult(nodeid, nodeid.split("::")[-1], props.get(LAB),
+                                props.get(POINTS, 0), props.get(DOC, ""), props.get(ORDER),
+                                props.get(VISIBILITY, VISIBLE))
+            self.results[nodeid] = result
+        return result
+
+    def add_collected(self, nodeid, user_properties):
+        """A test that was collected but will not run (--collect-only)."""
+        self._result(nodeid, user_properties)
+
+    def add(self, report):
+        result = self._result(report.nodeid, report.user_properties)
         if report.when == "call":
             result.ran = True
         if report.failed:
@@ -127,7 +145,10 @@ class Scoreboard:
                 "name": f"lab {r.lab}: {r.name}" if r.lab is not None else r.name,
                 "score": r.score,
                 "max_score": r.points,
-                "status": "passed" if r.passed else "failed",
+                # A foundation test that does not apply here (skipped, no points) did not fail.
+                "status": "passed" if r.passed or (r.outcome == "skipped" and not r.points)
+                          else "failed",
+                "visibility": r.visibility,
                 "output": output,
             })
         data = {
@@ -135,6 +156,8 @@ class Scoreboard:
             "max_score": maximum,
             "execution_time": round(duration),
             "output": "\n".join(self.table()),
+            "visibility": RESULT_VISIBILITY,
+            "stdout_visibility": STDOUT_VISIBILITY,
             "tests": tests,
         }
         with open(path, "w", encoding="utf-8") as f:

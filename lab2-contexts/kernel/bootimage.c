@@ -78,7 +78,7 @@ void bootimage_run(const char *name,
 {
 	const struct boot_module *m = boot_module_find("bootstrap");
 	if (!m)
-		fail("no 'bootstrap' module (check grub.cfg)", -ENOENT);
+		fail("no 'bootstrap' boot module (check grub.cfg, or modules.img for direct boot)", -ENOENT);
 	struct context *c;
 	int err = context_new(NULL, name, &c);
 	if (err)
