@@ -112,9 +112,9 @@ def test_make_profile(repo_lock):
     """docs/bench.md's profiler: the trace of each benchmark operation
     accounts for its instructions (the segments add up to what user space
     measured, within the markers' own cost), and fork's shows the child's
-    exit giving its frames back. Lab 3 is the cheapest lab that has it;
+    exit giving its frames back. Run as lab 4's handout (§7.2) names it;
     `make profile` at the top runs the same recipe on lab 6."""
-    r = make("-C lab3-schemes profile", timeout=600)
+    r = make("-C lab4-userspace-exec profile", timeout=600)
     assert r.returncode == 0, r.stdout[-3000:]
     ops = re.findall(r"^prof:   sum (\d+); measured from user space (\d+)$",
                      r.stdout, re.M)
