@@ -5,6 +5,8 @@
 #   make test           everything CI checks: host tests, every lab's grade,
 #                       and proof that each lab's tests fail on its starter code
 #   make grade          grade the most complete lab (and all labs before it)
+#   make replay TEST=x  replay a boot that make grade GRADE_ARGS=--record recorded
+#                       (make replay-gdb TEST=x: under gdb, which steps backwards)
 #   make handout        write the student tree to build/handout (every lab
 #                       stripped); LAB=N: lab N's tree alone, labs < N solved,
 #                       later labs absent, in build/handout-labN
@@ -12,6 +14,8 @@
 #                       archive to hand in (LAB=N; default: the last lab)
 #   make gradescope     the Gradescope autograder zip of each lab (LAB=N: one),
 #                       build/gradescope/labN.zip; HIDDEN=dir adds hidden tests
+#   make batch SUBMISSIONS=dir LAB=N   grade every submission in dir
+#                       (build/batch/labN/roster.csv; docs/instructors.md)
 #   make handout-check  starter code builds, boots and fails its lab's tests
 #   make host-test      the grader's host tests (HOST_ARGS='-k NAME' for some)
 #   make deps           install missing Debian packages
@@ -31,13 +35,18 @@ GRADED := $(foreach l,$(LABS),$(if $(wildcard $(foreach f,.py _*.py,grader/test_
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 
 .PHONY: all run test grade grade-all host-test handout handout-check deps submit gradescope \
-	clang bench profile clean help compile_commands.json check-duplicates
+	clang bench profile clean help compile_commands.json check-duplicates batch replay replay-gdb
 
+# Every lab, all at once: the sub-makes share the -j slots, so one lab's
+# serial steps (links, grub-mkrescue) overlap another's compiles.
 all: deps
-	@for l in $(LABS); do $(MAKE) --no-print-directory -j$(JOBS) -C $$l || exit 1; done
+	@$(MAKE) --no-print-directory -j$(JOBS) $(addprefix build-,$(LABS))
+
+build-%:
+	@$(MAKE) --no-print-directory -C $*
 
 help:
-	@sed -n '3,22p' Makefile
+	@sed -n '3,26p' Makefile
 
 deps:
 	@common/mk/deps.sh
@@ -51,15 +60,24 @@ host-test: deps
 grade: deps
 	@$(MAKE) --no-print-directory -j$(JOBS) -C $(LATEST) grade GRADE_FROM='$(CURDIR)'
 
+# make grade at the top grades the latest lab: its recordings are there.
+replay replay-gdb:
+	@$(MAKE) --no-print-directory -C $(LATEST) $@ TEST='$(TEST)'
+
 # Every graded lab, each against its own kernel, with Gradescope output.
-grade-all: deps
-	@set -e; for l in $(GRADED); do \
-		n=$${l:3:1}; \
-		$(MAKE) --no-print-directory -j$(JOBS) -C $$l; \
-		echo "=== grading $$l ==="; \
-		$(PYTHON) -m pytest grader --lab $$n -n $(JOBS) \
-			--gradescope build/grade/lab$$n-results.json; \
-	done
+# Every lab is built first (a lab's grade also links a variant of a later
+# lab's kernel from that lab's objects). Two labs at a time (the most complete, the longest, first), each shown
+# whole when it ends (-O): one lab's build and grader start-up overlap
+# another's tests.
+grade-all: all
+	@$(MAKE) --no-print-directory -j2 -O $(addprefix grade-,$(call reverse,$(GRADED)))
+
+reverse = $(if $(1),$(call reverse,$(wordlist 2,$(words $(1)),$(1))) $(firstword $(1)))
+grade-lab%:
+	@$(MAKE) --no-print-directory -C lab$*
+	@echo "=== grading lab$* ==="
+	@$(PYTHON) -m pytest grader --lab $(firstword $(subst -, ,$*)) -n $(JOBS) \
+		--gradescope build/grade/lab$(firstword $(subst -, ,$*))-results.json
 
 handout: deps
 	$(PYTHON) grader/handout.py make $(if $(LAB),build/handout-lab$(LAB) --lab $(LAB),build/handout)
@@ -70,11 +88,22 @@ submit:
 gradescope: deps
 	$(PYTHON) grader/gradescope.py $(if $(LAB),--lab $(LAB)) $(if $(HIDDEN),--hidden $(HIDDEN))
 
-handout-check: deps
-	$(PYTHON) grader/handout.py check
+# OUT=dir to write elsewhere than build/batch/labN; HIDDEN=dir adds hidden tests.
+batch: deps
+	@if [ -z "$(SUBMISSIONS)" ] || [ -z "$(LAB)" ]; then \
+		echo "usage: make batch SUBMISSIONS=dir LAB=N [OUT=dir] [JOBS=n] [HIDDEN=dir]"; exit 2; fi
+	@$(PYTHON) grader/batch --lab $(LAB) '$(SUBMISSIONS)' -j $(JOBS) $(if $(OUT),--out '$(OUT)') \
+		$(if $(HIDDEN),--hidden '$(HIDDEN)')
 
+handout-check: deps
+	$(PYTHON) grader/handout.py check --jobs 2
+
+# Every lab is built first, once per compiler: the host tests, the grades
+# and the handout check then start from those builds (grader/handout.py
+# seed_build) instead of building the labs again.
 test: deps
 	@start=$$(date +%s); \
+	$(MAKE) --no-print-directory all && \
 	$(MAKE) --no-print-directory host-test && \
 	{ ! command -v clang >/dev/null || $(MAKE) --no-print-directory clang; } && \
 	$(MAKE) --no-print-directory grade-all && \
@@ -95,9 +124,10 @@ compile_commands.json:
 	@$(MAKE) --no-print-directory -C $(LATEST) compile_commands.json
 
 clang:
-	@for l in $(LABS); do \
-		$(MAKE) --no-print-directory -j$(JOBS) -C $$l CC=clang \
-			B=$(CURDIR)/build/clang/$$l || exit 1; done
+	@$(MAKE) --no-print-directory -j$(JOBS) $(addprefix clang-,$(LABS))
+
+clang-%:
+	@$(MAKE) --no-print-directory -C $* CC=clang B=$(CURDIR)/build/clang/$*
 
 clean:
 	rm -rf build compile_commands.json

@@ -3,12 +3,14 @@
 
     grader/autograde.py --lab N SUBMISSION --out DIR
                         [--hidden DIR] [--jobs J] [--timeout SECONDS]
-                        [--keep-scratch]
+                        [--only EXPR] [--keep-scratch]
 
 SUBMISSION  a directory (a student's tree, or an unpacked `make submit`
             archive) or an archive: .tar.gz, .tgz, .tar or .zip (what `make
             submit` writes). A directory holding one archive and nothing
             else (Gradescope's /autograder/submission) means that archive.
+            Files without their directories (uploaded one by one) are
+            taken at the one editable path with that name.
 --out DIR   created if needed; always gets DIR/results.json (below).
 --hidden D  instructor tests to add (default: $OCHRE_HIDDEN, if set): a
             directory laid out like the tree (grader/test_*.py, and kernel
@@ -16,6 +18,8 @@ SUBMISSION  a directory (a student's tree, or an unpacked `make submit`
             would replace one of the tree is refused (exit 2).
 --jobs J    QEMUs at a time (pytest -n; default: the number of CPUs).
 --timeout S the whole grade's limit (default 1800 s).
+--only EXPR grade only the tests pytest -k EXPR selects (regrading one
+            test; the total is then marked PARTIAL).
 
 What is graded: the tree of lab N made from this repository by
 grader/handout.py (labs < N solved, lab N's starter code, later labs
@@ -35,6 +39,8 @@ Output, in DIR:
   build.log        the build's output (paths from the top of the tree)
   grade.log        the grader's output
   logs/            the serial log of every test (build/grade/labN/)
+  submitted/       the files taken from the submission (answers to a lab's
+                   written questions among them, for the staff to read)
 
 Exit status: 0 when results.json was written (whatever the score, also for
 a submission that cannot be read: score 0 and why); 2 for a usage error (no
@@ -49,6 +55,7 @@ import argparse
 import json
 import os
 import re
+import resource
 import shutil
 import signal
 import subprocess
@@ -66,6 +73,12 @@ DEFAULT_TIMEOUT = 1800
 MAX_ERROR_LINES = 40
 # A build that prints more than this is cut (the log keeps head and tail).
 MAX_BUILD_LOG = 4 << 20
+# Limits of the build, which compiles a submission's code: a lab builds in
+# well under a minute and 1 GiB; source that makes the compiler loop or
+# grow stops at these instead of at the machine's.
+BUILD_TIMEOUT = 600
+BUILD_MEMORY = 4 << 30      # address space of each process
+BUILD_FILE_SIZE = 512 << 20  # largest file a build process may write
 # xdist's line above each failure, and pytest's "rootdir:" lines: no help to a student.
 RUNNER_NOISE = re.compile(r"^(\[gw\d+\] .*Python .*|rootdir: .*|plugins: .*)\n?", re.M)
 
@@ -101,17 +114,56 @@ def add_hidden(tree, hidden):
 def build(tree, labdir, jobs, out):
     """make -C labdir; returns (ok, error lines). The log goes to out/build.log."""
     path = os.path.join(out, "build.log")
-    with open(path, "wb") as f:
-        r = subprocess.run(["make", f"-j{jobs}", "-C", os.path.join(tree, labdir)],
-                           cwd=tree, stdout=f, stderr=subprocess.STDOUT,
-                           stdin=subprocess.DEVNULL)
+    status = run_child(["make", f"-j{jobs}", "-C", os.path.join(tree, labdir)], tree, path,
+                       BUILD_TIMEOUT, preexec_fn=limit_build)
     text = read_capped(path, MAX_BUILD_LOG)
     text = relative_paths(text, tree)
     with open(path, "w", encoding="utf-8") as f:
         f.write(text)
-    if r.returncode == 0:
+    if status == 0:
         return True, []
+    if status is None:
+        return False, [f"the build did not finish in {BUILD_TIMEOUT} s (something in the "
+                       "submission makes the compiler loop)"] + error_lines(text)[-10:]
     return False, error_lines(text)
+
+
+# Variables a caller's environment may hold that would change the build or
+# the grader (make reads every environment variable as a make variable).
+UNSAFE_ENV = ("MAKEFLAGS", "MAKELEVEL", "MFLAGS", "B", "LAB", "CC", "EXTRA_CFLAGS",
+              "EXTRA_RETIRES", "CMDLINE", "QEMU_ISO", "GRADE_ARGS", "GRADE_FROM")
+
+
+def clean_env():
+    env = {k: v for k, v in os.environ.items()
+           if k not in UNSAFE_ENV and not k.startswith(("OCHRE_", "PYTEST_"))}
+    env["PYTHONDONTWRITEBYTECODE"] = "1"
+    return env
+
+
+def run_child(argv, cwd, log_path, timeout, preexec_fn=None):
+    """Run argv in its own process group with its output in log_path;
+    returns its exit status, or None if it ran out of time. The whole group
+    (make and compilers, or pytest and its workers, whose QEMUs die with
+    them) is killed on a timeout or when autograde itself is stopped."""
+    with open(log_path, "wb") as f:
+        proc = subprocess.Popen(argv, cwd=cwd, stdout=f, stderr=subprocess.STDOUT,
+                                stdin=subprocess.DEVNULL, env=clean_env(),
+                                start_new_session=True, preexec_fn=preexec_fn)
+        try:
+            return proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            return None
+        finally:
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+
+
+def limit_build():
+    """In the build's process (before exec): the limits above."""
+    resource.setrlimit(resource.RLIMIT_AS, (BUILD_MEMORY, BUILD_MEMORY))
+    resource.setrlimit(resource.RLIMIT_FSIZE, (BUILD_FILE_SIZE, BUILD_FILE_SIZE))
 
 
 def read_capped(path, limit):
@@ -155,7 +207,7 @@ def relative_paths(text, tree):
 
 # ---- grading -----------------------------------------------------------------
 
-def run_grader(tree, lab, jobs, timeout, out, collect_only=False):
+def run_grader(tree, lab, jobs, timeout, out, collect_only=False, only=None):
     """Run the pytest grader in the scratch tree; returns (raw results or
     None, why not). collect_only lists the tests without running any (the
     result of a submission that does not build still names every test)."""
@@ -163,27 +215,21 @@ def run_grader(tree, lab, jobs, timeout, out, collect_only=False):
     if os.path.exists(raw):
         os.unlink(raw)
     cmd = [python(tree), "-m", "pytest", "grader", "--lab", str(lab),
-           "--gradescope", raw, "-p", "no:cacheprovider", "-q"]
+           "--gradescope", raw, "-p", "no:cacheprovider", "-q",
+           "--basetemp", os.path.join(os.path.dirname(tree), "pytest-tmp")]
     cmd += ["--collect-only"] if collect_only else ["-n", str(jobs)]
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("OCHRE_", "PYTEST_"))}
-    env["PYTHONDONTWRITEBYTECODE"] = "1"
+    cmd += ["-k", only] if only else []
     logname = "collect.log" if collect_only else "grade.log"
-    with open(os.path.join(out, logname), "wb") as f:
-        proc = subprocess.Popen(cmd, cwd=tree, stdout=f, stderr=subprocess.STDOUT,
-                                stdin=subprocess.DEVNULL, env=env, start_new_session=True)
-        try:
-            proc.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)   # pytest, its workers and their QEMUs
-            proc.wait()
-            return None, f"the grader did not finish within {timeout} s"
+    status = run_child(cmd, tree, os.path.join(out, logname), timeout)
+    if status is None:
+        return None, f"the grader did not finish within {timeout} s"
     try:
         with open(raw, encoding="utf-8") as f:
             return json.load(f), ""
     except (OSError, ValueError):
         text = read_capped(os.path.join(out, logname), 1 << 20)
         tail = "\n".join(relative_paths(text, tree).rstrip().split("\n")[-30:])
-        return None, f"the grader stopped with status {proc.returncode}:\n{tail}"
+        return None, f"the grader stopped with status {status}:\n{tail}"
 
 
 def python(tree):
@@ -236,12 +282,14 @@ def grader_failed_results(why):
                        "visibility": "visible", "output": why}]}
 
 
-def describe_files(taken, missing, ignored, lab, labdir):
+def describe_files(taken, missing, ignored, lab, labdir, tree):
     lines = [f"Graded as lab {lab} ({labdir}). From your submission, these files were used:"]
     lines += [f"  {p}" for p in taken] or ["  (none)"]
     if missing:
-        lines.append("Not in your submission (the starter code was used):")
-        lines += [f"  {p}" for p in missing]
+        lines.append("Not in your submission:")
+        lines += [f"  {p}" + (" (the starter code was used)"
+                              if os.path.exists(os.path.join(tree, p)) else "")
+                  for p in missing]
     if ignored:
         lines.append("Ignored (only the files above are graded; everything else comes "
                      "from the course's tree):")
@@ -253,6 +301,7 @@ def describe_files(taken, missing, ignored, lab, labdir):
 
 def finish(results, out, extra, started, file_note):
     """Complete results.json (visibility, extra data, time) and write it."""
+    results.setdefault("max_score", sum(t.get("max_score", 0) for t in results.get("tests", [])))
     results.setdefault("visibility", "visible")
     results.setdefault("stdout_visibility", "hidden")
     for t in results.get("tests", []):
@@ -268,7 +317,7 @@ def finish(results, out, extra, started, file_note):
 
 
 def autograde(lab, sub_path, out, hidden=None, jobs=None, timeout=DEFAULT_TIMEOUT,
-              keep_scratch=False, repo=handout.REPO_ROOT):
+              keep_scratch=False, repo=handout.REPO_ROOT, only=None):
     started = time.monotonic()
     labs = handout.lab_dirs(repo)
     if lab not in labs:
@@ -278,61 +327,40 @@ def autograde(lab, sub_path, out, hidden=None, jobs=None, timeout=DEFAULT_TIMEOU
         raise Usage(f"--hidden {hidden}: not a directory")
     jobs = jobs or os.cpu_count() or 2
     os.makedirs(out, exist_ok=True)
-    for stale in ("results.json", "build.log", "grade.log", "collect.log"):
-        if os.path.exists(os.path.join(out, stale)):
-            os.unlink(os.path.join(out, stale))
+    for stale in ("results.json", "build.log", "grade.log", "collect.log", "logs", "submitted"):
+        remove(os.path.join(out, stale))   # a result never mixes two grades
 
     scratch = tempfile.mkdtemp(prefix=f"ochre-autograde-lab{lab}-")
     tree = os.path.join(scratch, "tree")
     try:
         log(f"lab {lab}: making the course's tree in {tree}")
-        handout.make_tree(tree, lab=lab, repo=repo, quiet=True)
-        hidden_files = add_hidden(tree, hidden) if hidden else []
-        editable = handout.editable_files(lab, repo)
         try:
-            sub = submission.read(sub_path, editable, tree)
+            handout.make_tree(tree, lab=lab, repo=repo, quiet=True)
+        except SystemExit:   # handout.die(): the course's tree is broken, not the submission
+            why = "making the course's tree of the lab failed (see the autograder's stdout)"
+            finish(grader_failed_results(why), out, {"lab": lab, "status": "grader failed"},
+                   started, f"Graded as lab {lab} ({labdir}).")
+            return 0
+        hidden_files = add_hidden(tree, hidden) if hidden else []
+        try:
+            sub = submission.read(sub_path, handout.editable_files(lab, repo), tree)
         except submission.Unreadable as e:
             log(f"unreadable submission: {e}")
-            results = unreadable_results(str(e))
-            finish(results, out, {"lab": lab, "status": "unreadable"}, started,
-                   f"Graded as lab {lab} ({labdir}).")
+            finish(unreadable_results(str(e)), out, {"lab": lab, "status": "unreadable"},
+                   started, f"Graded as lab {lab} ({labdir}).")
             return 0
-        made_for = (sub.manifest or {}).get("lab")
-        if made_for is not None and made_for != lab:
-            sub.notes.append(f"Note: this archive was made by `make submit` for lab {made_for}; "
-                             f"it was graded as lab {lab}.")
-        for path, data in sub.taken.items():
-            with open(os.path.join(tree, path), "wb") as f:
-                f.write(data)
+        place_files(sub, lab, tree, out)
         extra = {"lab": lab, "taken": sorted(sub.taken), "missing": sub.missing,
                  "ignored": sub.ignored, "notes": sub.notes, "hidden_files": len(hidden_files)}
-        note = describe_files(sorted(sub.taken), sub.missing, sub.ignored, lab, labdir)
-        if sub.notes:
-            note += "\n" + "\n".join(sub.notes)
+        note = describe_files(sorted(sub.taken), sub.missing, sub.ignored, lab, labdir, tree)
+        note += "".join("\n" + n for n in sub.notes)
         log(f"{len(sub.taken)} file(s) taken, {len(sub.missing)} missing, "
             f"{len(sub.ignored)} ignored; building {labdir}")
-
-        ok, errors = build(tree, labdir, jobs, out)
-        if not ok:
-            log("the submission does not build: score 0")
-            collected, _ = run_grader(tree, lab, jobs, timeout, out, collect_only=True)
-            results = build_failed_results(collected, labdir, errors)
-            extra["status"] = "build failed"
-        else:
-            log(f"grading with {jobs} QEMU(s) at a time")
-            results, why = run_grader(tree, lab, jobs, timeout, out)
-            if results is None:
-                log(why.split("\n")[0])
-                results = grader_failed_results(why)
-                extra["status"] = "grader failed"
-            else:
-                extra["status"] = "graded"
-        results = sanitize(results, tree)
+        results, extra["status"] = grade(tree, lab, labdir, jobs, timeout, out, only)
         logs = os.path.join(tree, "build", "grade", f"lab{lab}")
         if os.path.isdir(logs):
-            shutil.rmtree(os.path.join(out, "logs"), ignore_errors=True)
             shutil.copytree(logs, os.path.join(out, "logs"))
-        finish(results, out, extra, started, note)
+        finish(sanitize(results, tree), out, extra, started, note)
         log(f"score {results.get('score', 0)}; {os.path.join(out, 'results.json')}")
     finally:
         if keep_scratch:
@@ -340,6 +368,41 @@ def autograde(lab, sub_path, out, hidden=None, jobs=None, timeout=DEFAULT_TIMEOU
         else:
             shutil.rmtree(scratch, ignore_errors=True)
     return 0
+
+
+def remove(path):
+    if os.path.isdir(path) and not os.path.islink(path):
+        shutil.rmtree(path)
+    elif os.path.lexists(path):
+        os.unlink(path)
+
+
+def place_files(sub, lab, tree, out):
+    """The taken files into the scratch tree, and a copy in out/submitted/."""
+    made_for = (sub.manifest or {}).get("lab")
+    if made_for is not None and made_for != lab:
+        sub.notes.append(f"Note: this archive was made by `make submit` for lab {made_for}; "
+                         f"it was graded as lab {lab}.")
+    for path, data in sub.taken.items():
+        for top in (tree, os.path.join(out, "submitted")):
+            os.makedirs(os.path.dirname(os.path.join(top, path)), exist_ok=True)
+            with open(os.path.join(top, path), "wb") as f:
+                f.write(data)
+
+
+def grade(tree, lab, labdir, jobs, timeout, out, only):
+    """Build, then run the grader: (results, status for extra_data)."""
+    ok, errors = build(tree, labdir, jobs, out)
+    if not ok:
+        log("the submission does not build: score 0")
+        collected, _ = run_grader(tree, lab, jobs, timeout, out, collect_only=True, only=only)
+        return build_failed_results(collected, labdir, errors), "build failed"
+    log(f"grading with {jobs} QEMU(s) at a time")
+    results, why = run_grader(tree, lab, jobs, timeout, out, only=only)
+    if results is None:
+        log(why.split("\n")[0])
+        return grader_failed_results(why), "grader failed"
+    return results, "graded"
 
 
 def main(argv=None):
@@ -352,12 +415,16 @@ def main(argv=None):
     p.add_argument("--hidden", metavar="DIR", default=os.environ.get("OCHRE_HIDDEN") or None)
     p.add_argument("--jobs", "-j", type=int, metavar="J")
     p.add_argument("--timeout", type=int, default=DEFAULT_TIMEOUT, metavar="SECONDS")
+    p.add_argument("--only", metavar="EXPR", help="only the tests pytest -k EXPR selects")
     p.add_argument("--keep-scratch", action="store_true", help="keep the scratch tree")
     args = p.parse_args(argv)
+    # SIGTERM (a batch stopping, Gradescope's limit) unwinds like Ctrl-C: the
+    # running build or grader is killed and the scratch tree removed.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(128 + signal.SIGTERM))
     try:
         return autograde(args.lab, args.submission, os.path.abspath(args.out),
                          hidden=args.hidden and os.path.abspath(args.hidden), jobs=args.jobs,
-                         timeout=args.timeout, keep_scratch=args.keep_scratch)
+                         timeout=args.timeout, keep_scratch=args.keep_scratch, only=args.only)
     except Usage as e:
         print(f"autograde: {e}", file=sys.stderr)
         return 2

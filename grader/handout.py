@@ -25,6 +25,9 @@ Used by `make handout` and `make handout-check`.
 """
 
 import argparse
+import concurrent.futures
+import filecmp
+import glob
 import json
 import os
 import re
@@ -47,7 +50,13 @@ EXCLUDED_PARTS = ("__pycache__", ".pytest_cache")
 INSTRUCTOR_ONLY = ("grader/host/test_mapper_mutations.py",
                    "grader/host/test_fail_headlines.py",
                    "grader/host/test_handout_names.py",
-                   "grader/host/handout_names_expected.txt")
+                   "grader/host/handout_names_expected.txt",
+                   # names the hidden tests; grades the solution
+                   "grader/host/test_autograde.py",
+                   # grades the solution (and variants of it) in a batch
+                   "grader/host/test_batch.py",
+                   # course setup, hidden tests, Gradescope: for the staff
+                   "docs/instructors.md")
 # Directories of instructor-only files: the example hidden tests (see
 # docs/instructors.md). Everything under them stays out of every handout.
 INSTRUCTOR_ONLY_DIRS = ("grader/hidden-example/",)
@@ -84,9 +93,13 @@ def build_stripper(repo):
         return exe
     os.makedirs(os.path.dirname(exe), exist_ok=True)
     cc = os.environ.get("CC", "cc")
-    cmd = [cc, "-std=c11", "-O2", "-Wall", "-Wextra", "-Werror", "-o", exe, src]
+    # Built beside and renamed into place: processes making handouts at the
+    # same time (the host tests) never run a half-written stripper.
+    tmp = f"{exe}.{os.getpid()}"
+    cmd = [cc, "-std=c11", "-O2", "-Wall", "-Wextra", "-Werror", "-o", tmp, src]
     if subprocess.run(cmd).returncode != 0:
         die("building the stripper failed: " + " ".join(cmd))
+    os.replace(tmp, exe)
     return exe
 
 
@@ -151,7 +164,8 @@ def tree_files(repo):
         for top, dirs, names in os.walk(repo):
             dirs[:] = [d for d in dirs if d not in EXCLUDED_PARTS]
             rel = os.path.relpath(top, repo)
-            paths |= {os.path.normpath(os.path.join(rel, n)) for n in names}
+            links = [d for d in dirs if os.path.islink(os.path.join(top, d))]
+            paths |= {os.path.normpath(os.path.join(rel, n)) for n in names + links}
     files = []
     for path in sorted(paths):
         parts = path.split("/")
@@ -176,8 +190,9 @@ def later_lab_file(path, lab):
 
 def editable_files(lab, repo=REPO_ROOT):
     """Paths (from the top) of the files a student edits in lab `lab`: those
-    with a lab `lab` solution region, plus what the lab's Makefile adds with
-    `SUBMIT_EXTRA := path ...` (paths from the top, e.g. an answers file).
+    with a lab `lab` solution region; labN-x/answers-labN.txt when the lab
+    has written questions (QUESTIONS.md says to answer there); and what the
+    lab's Makefile adds with `SUBMIT_EXTRA := path ...` (paths from the top).
     In a handout tree (no regions left) the lab's SUBMIT.txt says it."""
     labdir = lab_dirs(repo).get(lab)
     if labdir is None:
@@ -204,7 +219,15 @@ def editable_files(lab, repo=REPO_ROOT):
         makefile = ""
     for m in re.finditer(r"^SUBMIT_EXTRA\s*[:+]?=(.*)$", makefile, re.M):
         files.update(m.group(1).split())
+    if os.path.exists(os.path.join(repo, labdir, "QUESTIONS.md")):
+        files.add(f"{labdir}/answers-lab{lab}.txt")
     return sorted(files)
+
+
+def is_handout(repo):
+    """True for a tree make_tree wrote: its lab directories have SUBMIT.txt."""
+    return any(os.path.exists(os.path.join(repo, d, SUBMIT_LIST))
+               for d in lab_dirs(repo).values())
 
 
 def write_submit_lists(dest, repo, upto):
@@ -234,7 +257,10 @@ def make_tree(dest, keep_solved=None, force=False, repo=REPO_ROOT, quiet=False, 
         if not (force or in_build):
             die(f"{dest} exists and is not empty (use --force to replace it)")
         shutil.rmtree(dest)
-    stripper = build_stripper(repo)
+    # A handout (the Gradescope autograder's source) has no regions left but
+    # keeps its solved labs' STARTER comments: copy it, never strip it again.
+    strip = not is_handout(repo)
+    stripper = build_stripper(repo) if strip else None
     files = tree_files(repo)
     if lab is not None:
         files = [f for f in files if not later_lab_file(f, lab)]
@@ -253,7 +279,7 @@ def make_tree(dest, keep_solved=None, force=False, repo=REPO_ROOT, quiet=False, 
         if os.path.islink(src):
             os.symlink(os.readlink(src), dst)
             continue
-        if not path.endswith(STRIP_SUFFIXES):
+        if not strip or not path.endswith(STRIP_SUFFIXES):
             shutil.copy2(src, dst)
             continue
         cmd = [stripper, "--stats"]
@@ -271,6 +297,11 @@ def make_tree(dest, keep_solved=None, force=False, repo=REPO_ROOT, quiet=False, 
             if marked != text:
                 with open(dst, "w", encoding="utf-8", errors="surrogateescape") as f:
                     f.write(marked)
+        if filecmp.cmp(src, dst, shallow=False):
+            # Unchanged by stripping: keep its time too, as for the files
+            # copied as they are, so a build seeded from the solution's
+            # (seed_build) need not compile it again.
+            shutil.copystat(src, dst)
         changed = False
         for m in re.finditer(r"^LAB(\d+) stripped=(\d+) kept=(\d+)$", result.stderr, re.M):
             counts = stats.setdefault(int(m.group(1)), [0, 0])
@@ -324,6 +355,39 @@ def tail(text, n=30):
     return "\n".join(text.rstrip("\n").split("\n")[-n:])
 
 
+def seed_build(repo, tree, lab):
+    """Start the starter tree's build of lab N from the solution's build of
+    lab N (build/labN, made by `make grade-all` before the check runs), so
+    make compiles only what stripping changed: make_tree keeps the times of
+    every file it did not change, and the objects are newer than those. The
+    dependency files name the solution tree's paths; they are pointed at
+    the starter tree's, so a changed header still rebuilds what includes
+    it. Without a solution build, make builds everything, as before."""
+    src = os.path.join(repo, "build", f"lab{lab}")
+    if not os.path.isdir(src):
+        return
+    dst = os.path.join(tree, "build", f"lab{lab}")
+    shutil.copytree(src, dst, symlinks=True)
+    # The solution's test times order the starter's tests (ochre/durations.py).
+    times = os.path.join(repo, "build", "grade", "durations.json")
+    if os.path.exists(times):
+        os.makedirs(os.path.join(tree, "build", "grade"), exist_ok=True)
+        shutil.copy(times, os.path.join(tree, "build", "grade"))
+    repoint_deps(dst, repo, tree)
+
+
+def repoint_deps(build, old_root, new_root):
+    """The dependency files (.d) under build name old_root's paths: make
+    them name new_root's, for a build copied from one tree to another."""
+    old, new = os.path.join(str(old_root), ""), os.path.join(str(new_root), "")
+    for dep in glob.glob(os.path.join(str(build), "**", "*.d"), recursive=True):
+        with open(dep, encoding="utf-8", errors="surrogateescape") as f:
+            text = f.read()
+        if old in text:
+            with open(dep, "w", encoding="utf-8", errors="surrogateescape") as f:
+                f.write(text.replace(old, new))
+
+
 def check_lab(lab, repo):
     """Returns a result dict for the table."""
     labdir = lab_dirs(repo)[lab]
@@ -332,6 +396,7 @@ def check_lab(lab, repo):
 
     log(f"== lab {lab}: starter tree with labs < {lab} solved in {show(tree)}")
     make_tree(tree, keep_solved=lab, force=True, repo=repo, quiet=True)
+    seed_build(repo, tree, lab)
 
     build = subprocess.run(["make", f"-j{os.cpu_count() or 2}", "-C", os.path.join(tree, labdir)],
                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
@@ -372,13 +437,18 @@ def check_lab(lab, repo):
     return result
 
 
-def check(labs, repo=REPO_ROOT):
+def check(labs, repo=REPO_ROOT, jobs=1):
+    """jobs: labs checked at a time (each in its own tree; the most complete
+    lab, the longest, starts first), so one lab's build and grader start-up
+    overlap another's tests."""
     available = graded_labs(repo)
     labs = labs or available
     for lab in labs:
         if lab not in available:
             die(f"lab {lab} has no lab directory or no grader/test_lab{lab}[_*].py")
-    results = [check_lab(lab, repo) for lab in labs]
+    with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+        done = {lab: pool.submit(check_lab, lab, repo) for lab in sorted(labs, reverse=True)}
+    results = [done[lab].result() for lab in labs]
 
     log("")
     log("handout check: every point test must fail on the starter code")
@@ -408,6 +478,8 @@ def main(argv=None):
                         help="the tree of lab N: labs < N solved, later labs absent")
     p_check = sub.add_parser("check", help="prove that each lab's tests fail on its starter")
     p_check.add_argument("labs", nargs="*", type=int, metavar="LAB")
+    p_check.add_argument("--jobs", type=int, default=1, metavar="J",
+                         help="labs checked at a time (default 1)")
     for p in (p_make, p_check):
         p.add_argument("--repo", default=REPO_ROOT, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -418,7 +490,7 @@ def main(argv=None):
         make_tree(args.dest, args.keep_solved, args.force, repo=os.path.abspath(args.repo),
                   lab=args.lab)
         return 0
-    return check(args.labs, repo=os.path.abspath(args.repo))
+    return check(args.labs, repo=os.path.abspath(args.repo), jobs=args.jobs)
 
 
 if __name__ == "__main__":

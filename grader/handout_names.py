@@ -16,7 +16,9 @@ look at the text inside backticks and fenced C/assembly blocks:
   the sources;
 * a file (`kernel/procfile.c`, `<ochre/proc.h>`, `fork.asm`) must exist:
   beside the handout, under the repository root or an include directory,
-  or, for a bare file name, anywhere in a lab or common/.
+  or, for a bare file name, anywhere in a lab or common/;
+* a row of a test table (a backticked name, then points) must name a test of the
+  lab's grader/test_labN*.py (`test_name`) worth that many points.
 
 Names from elsewhere (Linux, Redox, POSIX text) are declared in the
 handout itself, in an HTML comment that the rendered page does not show:
@@ -232,6 +234,34 @@ def check_piece(code, handout, src, elsewhere):
     return problems
 
 
+TEST_ROW = re.compile(r"^\| `([a-z_0-9]+)(?:\[…\])?` \| (\d+) \|", re.M)
+
+
+def check_tests(handout, text, root):
+    """A test table's row (| `name` | points | ...) names a test of the
+    lab's grader/test_labN*.py worth that many points."""
+    lab = re.match(r"lab(\d+)", handout.parent.name)
+    if not lab:
+        return []
+    tests = "".join(f.read_text() for f in sorted(
+        (root / "grader").glob(f"test_lab{lab.group(1)}*.py")))
+    out = []
+    for m in TEST_ROW.finditer(text):
+        name, points = m.group(1), int(m.group(2))
+        test = name if name.startswith("test_") else "test_" + name
+        d = re.search(r"((?:^@pytest\.mark\.[^\n]*\n)*)^def " + test + r"\(",
+                      tests, re.M)
+        line = text.count("\n", 0, m.start()) + 1
+        if not d:
+            out.append((line, f"test `{name}` is not in grader/test_lab{lab.group(1)}*.py"))
+            continue
+        marked = re.search(r"points\((\d+)\)", d.group(1))
+        has = int(marked.group(1)) if marked else 0
+        if has != points:
+            out.append((line, f"test `{name}` is worth {has} points, not {points}"))
+    return out
+
+
 def check_handout(handout, src):
     text = handout.read_text()
     elsewhere = set()
@@ -240,11 +270,12 @@ def check_handout(handout, src):
     text = ELSEWHERE.sub(lambda m: re.sub(r"[^\n]", " ", m.group(0)), text)
     rel = handout.relative_to(src.root)
     out, seen = [], set()
-    for line, code in code_pieces(text):
-        for p in check_piece(code, handout, src, elsewhere):
-            if p not in seen:       # one report per problem and handout
-                seen.add(p)
-                out.append(f"{rel}:{line}: {p}")
+    found = [(line, p) for line, code in code_pieces(text)
+             for p in check_piece(code, handout, src, elsewhere)]
+    for line, p in found + check_tests(handout, text, src.root):
+        if p not in seen:       # one report per problem and handout
+            seen.add(p)
+            out.append(f"{rel}:{line}: {p}")
     return out
 
 

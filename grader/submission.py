@@ -12,6 +12,7 @@ into its scratch tree itself.
 
 import json
 import os
+import re
 import stat
 import tarfile
 import zipfile
@@ -23,6 +24,12 @@ MAX_IGNORED = 1000        # ignored files listed (the rest are counted)
 SKIPPED_DIRS = ("build", ".git", "__pycache__", ".pytest_cache")
 MANIFEST = "MANIFEST.json"
 ARCHIVES = (".tar.gz", ".tgz", ".tar", ".zip")
+# Source files, checked for what would read files outside the tree at build time.
+SOURCES = (".c", ".h", ".asm", ".S", ".s", ".inc", ".ld")
+_COMMENTS = re.compile(r"/\*.*?\*/|//[^\n]*", re.S)
+_INCLUDE = re.compile(r"^[ \t]*(?:#|%:|%)[ \t]*(?:include|include_next|import|embed)\b(.*)$",
+                      re.M | re.I)
+_INCLUDE_ARG = re.compile(r"""^\s*(["<])([^"<>]+)[">]""")
 
 
 class Unreadable(Exception):
@@ -39,10 +46,12 @@ class Submission:
 
 
 class Entry:
-    """One name in a submission: kind is file, link, dir or other."""
+    """One name in a submission: kind is file, link, dir or other; target
+    is a link's target."""
 
-    def __init__(self, name, kind, size, read):
+    def __init__(self, name, kind, size, read, target=None):
         self.name, self.kind, self.size, self.read = name, kind, size, read
+        self.target = target
 
 
 def clean_name(name):
@@ -65,7 +74,7 @@ def _dir_entries(root):
         for d in dirs:
             full = os.path.join(top, d)
             if os.path.islink(full):
-                yield Entry(os.path.relpath(full, root), "link", 0, None)
+                yield Entry(os.path.relpath(full, root), "link", 0, None, os.readlink(full))
             elif d not in SKIPPED_DIRS:
                 keep.append(d)
         dirs[:] = sorted(keep)
@@ -78,7 +87,8 @@ def _dir_entries(root):
             kind = ("file" if stat.S_ISREG(st.st_mode) else
                     "link" if stat.S_ISLNK(st.st_mode) else "other")
             yield Entry(os.path.relpath(full, root), kind, st.st_size,
-                        lambda full=full: _read_nofollow(full))
+                        lambda full=full: _read_nofollow(full),
+                        os.readlink(full) if kind == "link" else None)
 
 
 def _read_nofollow(path):
@@ -102,7 +112,7 @@ def _tar_entries(path, opened):
             kind = ("file" if m.isfile() else "dir" if m.isdir() else
                     "link" if m.issym() or m.islnk() else "other")
             yield Entry(m.name, kind, m.size,
-                        lambda m=m: tar.extractfile(m).read(MAX_FILE + 1))
+                        lambda m=m: tar.extractfile(m).read(MAX_FILE + 1), m.linkname)
     except (tarfile.TarError, EOFError, OSError) as e:
         raise Unreadable(f"{os.path.basename(path)} is damaged ({e})")
 
@@ -119,7 +129,7 @@ def _zip_entries(path, opened):
     for info in infos:
         mode = info.external_attr >> 16
         kind = ("dir" if info.is_dir() else "link" if stat.S_ISLNK(mode) else
-                "file" if not mode or stat.S_ISREG(mode) else "other")
+                "file" if not stat.S_IFMT(mode) or stat.S_ISREG(mode) else "other")
         yield Entry(info.filename, kind, info.file_size,
                     lambda info=info: zf.open(info).read(MAX_FILE + 1))
 
@@ -159,11 +169,36 @@ def _prefix(names, editable):
     return max(found, key=lambda p: (found[p], -len(p))) if found else ""
 
 
-def _why_ignored(path, tree, lab_files_hint):
+def build_time_reads(path, data):
+    """Why this source file may not be built, or None. Compiling it must
+    read nothing outside the tree: no #include (or nasm %include) of an
+    absolute path or of one that climbs out of the tree, no computed
+    #include, no incbin (which pastes any file into the kernel, where a
+    test could print it)."""
+    text = data.decode("utf-8", errors="replace").replace("\\\n", "")
+    text = _COMMENTS.sub(" ", text)
+    if re.search(r"incbin", text, re.I):
+        return "uses incbin (pasting a file into the build): not allowed"
+    for m in _INCLUDE.finditer(text):
+        arg = _INCLUDE_ARG.match(m.group(1))
+        if not arg:
+            return f"has a computed include ({m.group(0).strip()[:60]}): not allowed"
+        name = arg.group(2)
+        inside = os.path.normpath(os.path.join(os.path.dirname(path), name))
+        if name.startswith("/") or inside.startswith("..") or \
+                (arg.group(1) == "<" and ".." in name.split("/")):
+            return f"includes {name}, outside the tree: not allowed"
+    return None
+
+
+def _why_ignored(path, tree):
+    exists = os.path.exists(os.path.join(tree, path))
     if path.startswith("grader/"):
-        return "grader file: the course's copy is used"
-    if os.path.exists(os.path.join(tree, path)):
-        return f"not a file you edit in this lab ({lab_files_hint}): the course's copy is used"
+        return ("grader file: the course's copy is used" if exists else
+                "grader file: not part of this lab's grader")
+    if exists:
+        return ("not a file you edit in this lab (see SUBMIT.txt in the lab directory): "
+                "the course's copy is used")
     return "not part of this lab's tree"
 
 
@@ -189,87 +224,116 @@ def read(path, editable, tree):
 
 
 def _read(path, editable, tree, opened):
-    sub = Submission()
     try:
         entries = list(_entries(path, opened))
     except OSError as e:
         raise Unreadable(f"{e}") from None
     names = [clean_name(e.name) or "" for e in entries]
-    prefix = _prefix(names, editable)
-    hint = "see SUBMIT.txt in the lab directory"
-    total = 0
-    skipped = 0
-    extra_ignored = 0
-    absent_dirs = {}   # a top directory the lab's tree has not (a later lab): file count
-
-    def ignore(p, reason):
-        nonlocal extra_ignored
-        if len(sub.ignored) < MAX_IGNORED:
-            sub.ignored.append({"path": p, "reason": reason})
-        else:
-            extra_ignored += 1
-
+    reader = _Reader(editable, tree, _prefix(names, editable))
     try:
         for e, name in zip(entries, names):
-            if e.kind == "dir":
-                continue
-            if not name:
-                ignore(e.name, "the path leaves the tree (absolute or with ..)")
-                continue
-            if not name.startswith(prefix):
-                ignore(name, "outside the submitted tree")
-                continue
-            rel = name[len(prefix):]
-            if rel.split("/")[0] in SKIPPED_DIRS or any(p in SKIPPED_DIRS for p in rel.split("/")):
-                skipped += 1
-                continue
-            if e.kind == "link":
-                ignore(rel, "a symbolic link: links are never followed or graded")
-                continue
-            if e.kind != "file":
-                ignore(rel, "not a regular file")
-                continue
-            if rel == MANIFEST and e.size <= MAX_FILE:
-                sub.manifest = _manifest(e.read(), sub)
-                continue
-            top = rel.split("/")[0]
-            if rel not in editable and "/" in rel and not os.path.exists(os.path.join(tree, top)):
-                absent_dirs[top] = absent_dirs.get(top, 0) + 1
-                continue
-            if rel not in editable:
-                if e.size <= MAX_FILE and total + e.size <= MAX_TOTAL:
-                    total += e.size
-                    if _unchanged(rel, e.size, e.read, tree):
-                        continue
-                ignore(rel, _why_ignored(rel, tree, hint))
-                continue
-            if rel in sub.taken:
-                ignore(rel, "handed in twice: the first copy is used")
-                continue
-            if e.size > MAX_FILE:
-                ignore(rel, f"larger than {MAX_FILE >> 20} MiB: not graded")
-                continue
-            total += e.size
-            if total > MAX_TOTAL:
-                raise Unreadable(f"more than {MAX_TOTAL >> 20} MiB of files")
-            data = e.read()
-            if len(data) > MAX_FILE:
-                ignore(rel, f"larger than {MAX_FILE >> 20} MiB: not graded")
-                continue
-            sub.taken[rel] = data
+            reader.entry(e, name)
     except (tarfile.TarError, zipfile.BadZipFile, EOFError, OSError) as err:
         raise Unreadable(f"reading it failed: {err}") from None
-    for top, count in sorted(absent_dirs.items()):
-        ignore(top + "/", f"{count} file(s) in a directory this lab's tree does not have "
-                          "(a later lab's, or your own): not graded")
-    sub.missing = sorted(p for p in editable if p not in sub.taken)
-    if prefix:
-        sub.notes.append(f"(the tree was found under {prefix.rstrip('/')}/ in the submission)")
-    if skipped:
-        sub.notes.append(f"({skipped} files under build/, .git/ and caches skipped)")
-    if extra_ignored:
-        sub.notes.append(f"({extra_ignored} more ignored files not listed)")
-    return sub
+    return reader.finish()
+
+
+class _Reader:
+    """Sorts a submission's entries into taken and ignored."""
+
+    def __init__(self, editable, tree, prefix):
+        self.sub = Submission()
+        self.editable, self.tree, self.prefix = editable, tree, prefix
+        self.total = 0           # bytes read
+        self.skipped = 0         # files under build/, .git/, caches
+        self.unlisted = 0        # ignored files beyond MAX_IGNORED
+        self.absent_dirs = {}    # top directory the lab's tree has not -> file count
+        # Files uploaded one by one (Gradescope's drag and drop) arrive
+        # without their directories: a bare name that one editable file has.
+        bases = [os.path.basename(p) for p in editable]
+        self.by_base = {os.path.basename(p): p for p in editable
+                        if bases.count(os.path.basename(p)) == 1}
+
+    def ignore(self, path, reason):
+        if len(self.sub.ignored) < MAX_IGNORED:
+            self.sub.ignored.append({"path": path, "reason": reason})
+        else:
+            self.unlisted += 1
+
+    def entry(self, e, name):
+        if e.kind == "dir":
+            return
+        if not name:
+            return self.ignore(e.name, "the path leaves the tree (absolute or with ..)")
+        if not name.startswith(self.prefix):
+            return self.ignore(name, "outside the submitted tree")
+        rel = name[len(self.prefix):]
+        top = rel.split("/")[0]
+        if any(part in SKIPPED_DIRS for part in rel.split("/")):
+            self.skipped += 1
+        elif "/" in rel and rel not in self.editable and \
+                not os.path.lexists(os.path.join(self.tree, top)):
+            # A directory the lab's tree has not (a later lab's): counted as one.
+            self.absent_dirs[top] = self.absent_dirs.get(top, 0) + 1
+        elif e.kind == "link":
+            if not self.same_link(rel, e.target):
+                self.ignore(rel, "a symbolic link: links are never followed or graded")
+        elif e.kind != "file":
+            self.ignore(rel, "not a regular file")
+        elif rel == MANIFEST and e.size <= MAX_FILE:
+            self.sub.manifest = _manifest(e.read(), self.sub)
+        elif rel in self.editable:
+            self.take(e, rel)
+        elif rel in self.by_base and self.by_base[rel] not in self.sub.taken:
+            self.sub.notes.append(f"({rel} was taken as {self.by_base[rel]})")
+            self.take(e, self.by_base[rel])
+        else:
+            self.other(e, rel)
+
+    def same_link(self, rel, target):
+        """The course's tree has the same link (lab 5's initfs fixtures)."""
+        full = os.path.join(self.tree, rel)
+        return target is not None and os.path.islink(full) and os.readlink(full) == target
+
+    def take(self, e, rel):
+        """An editable file: taken unless it is a copy, too large or unsafe."""
+        if rel in self.sub.taken:
+            return self.ignore(rel, "handed in twice: the first copy is used")
+        if e.size > MAX_FILE:
+            return self.ignore(rel, f"larger than {MAX_FILE >> 20} MiB: not graded")
+        self.total += e.size
+        if self.total > MAX_TOTAL:
+            raise Unreadable(f"more than {MAX_TOTAL >> 20} MiB of files")
+        data = e.read()
+        if len(data) > MAX_FILE:
+            return self.ignore(rel, f"larger than {MAX_FILE >> 20} MiB: not graded")
+        unsafe = build_time_reads(rel, data) if rel.endswith(SOURCES) else None
+        if unsafe:
+            return self.ignore(rel, unsafe + " (the starter code was used)")
+        self.sub.taken[rel] = data
+
+    def other(self, e, rel):
+        """Any other file: listed unless it is the course's copy unchanged."""
+        if e.size <= MAX_FILE and self.total + e.size <= MAX_TOTAL:
+            self.total += e.size
+            if _unchanged(rel, e.size, e.read, self.tree):
+                return
+        self.ignore(rel, _why_ignored(rel, self.tree))
+
+    def finish(self):
+        sub = self.sub
+        for top, count in sorted(self.absent_dirs.items()):
+            self.ignore(top + "/", f"{count} file(s) in a directory this lab's tree does not "
+                                   "have (a later lab's, or your own): not graded")
+        sub.missing = sorted(p for p in self.editable if p not in sub.taken)
+        if self.prefix:
+            sub.notes.append(f"(the tree was found under {self.prefix.rstrip('/')}/ "
+                             "in the submission)")
+        if self.skipped:
+            sub.notes.append(f"({self.skipped} files under build/, .git/ and caches skipped)")
+        if self.unlisted:
+            sub.notes.append(f"({self.unlisted} more ignored files not listed)")
+        return sub
 
 
 def _manifest(data, sub):

@@ -5,7 +5,8 @@
 
 Packs the files of lab N that a student edits (the lab directory's
 SUBMIT.txt, written by `make handout`; in the course's own tree, the files
-with lab N solution regions) and a MANIFEST.json (lab, files, sizes,
+with lab N solution regions, and answers-labN.txt for a lab with written
+questions) and a MANIFEST.json (lab, files, sizes,
 SHA-256) into submit-labN.tar.gz at the top of the tree. N defaults to the
 last lab of the tree. The archive is what grader/autograde.py and the
 Gradescope autograder take; nothing else of the tree is graded, so nothing
@@ -87,7 +88,7 @@ def submit(lab, out, repo):
     for path, data in files:
         print(f"  {path} ({len(data)} bytes)")
     for path in missing:
-        print(f"  missing: {path} (the starter code will be graded in its place)")
+        print(f"  missing: {path}")
     for note in unsolved:
         print(f"  note: {note}")
     print("Hand in that file (on Gradescope: upload it as it is). Only these files are "

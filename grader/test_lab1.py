@@ -22,8 +22,8 @@ pytestmark = pytest.mark.lab(1)
 @pytest.mark.points(3)
 def test_frames_basic(ochre):
     """Frames come from usable RAM in the multiboot2 memory map, are 4 KiB
-    aligned and distinct, and freeing them returns the free-frame count to
-    where it was."""
+    aligned, distinct and zeroed (also when handed out again), and freeing
+    them returns the free-frame count to where it was."""
     ochre.ktest("frames_basic")
 
 
@@ -47,15 +47,15 @@ def test_frames_double_free(ochre):
 
 @pytest.mark.points(3)
 def test_map_translate(ochre):
-    """map_page() makes a virtual page reach the given frame: translate()
-    returns the physical address (with the offset inside the page) and a
+    """mapper_map() makes a virtual page reach the given frame:
+    mapper_translate() returns the physical address (with the offset inside the page) and a
     write through the mapping is visible through the physical-memory map."""
     ochre.ktest("map_translate")
 
 
 @pytest.mark.points(3)
 def test_map_unmap(ochre):
-    """unmap_page() removes a mapping (translate() fails afterwards) and
+    """mapper_unmap() removes a mapping (mapper_translate() fails after) and
     frees page tables that became empty, recursively up to (not including)
     the top level: the free-frame count returns exactly to its baseline."""
     ochre.ktest("map_unmap")
@@ -64,7 +64,8 @@ def test_map_unmap(ochre):
 @pytest.mark.points(2)
 def test_map_flags(ochre):
     """The flags asked for (writable, user, no-execute) end up in the
-    page-table entries, and intermediate tables do not restrict them."""
+    page-table entries, and intermediate tables do not restrict them;
+    mapper_protect() replaces a page's flags and keeps its frame."""
     ochre.ktest("map_flags")
 
 

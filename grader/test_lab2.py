@@ -134,7 +134,7 @@ def test_forkbomb(ochre):
 
 @pytest.mark.points(3)
 def test_kill(ochre):
-    """SIGTERM and SIGKILL end running, sleeping and waiting processes,
-    the parent sees the signal in waitpid, and a process may only signal
+    """SIGTERM and SIGKILL end running, sleeping (at once: the kill wakes
+    it) and waiting processes, the parent sees the signal in waitpid, and a process may only signal
     itself and its descendants."""
     ochre.user("killtest")

@@ -33,6 +33,7 @@ struct boot_info {
 	struct boot_module modules[BOOT_MAX_MODULES];
 	int nmodules;
 	char cmdline[512];	/* from the loader; fw_cfg may override it */
+	const char *loader;	/* "GRUB (multiboot2)" or "QEMU -kernel (PVH)" */
 };
 
 extern struct boot_info boot_info;

@@ -61,11 +61,13 @@ void boot_parse(uint32_t magic, physaddr_t info)
 	physaddr_t kstart = (physaddr_t)__kernel_start - KERNEL_VMA;
 	physaddr_t kend = (physaddr_t)__kernel_end - KERNEL_VMA;
 	boot_reserve(kstart, kend, "kernel");
-	if (magic == MB2_BOOT_MAGIC)
+	if (magic == MB2_BOOT_MAGIC) {
+		boot_info.loader = "GRUB (multiboot2)";
 		multiboot_parse(info);
-	else if (magic == PVH_START_MAGIC)
+	} else if (magic == PVH_START_MAGIC) {
+		boot_info.loader = "QEMU -kernel (PVH)";
 		pvh_parse(info);
-	else
+	} else
 		panic("unknown boot loader (magic %#x)", magic);
 	if (boot_info.nusable == 0)
 		panic("the boot loader reported no usable memory");

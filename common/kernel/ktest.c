@@ -2,6 +2,8 @@
 #include "kernel.h"
 #include "ktest.h"
 #include "cmdline.h"
+#include "errname.h"
+#include "fmt.h"
 
 extern const struct ktest __ktests_start[], __ktests_end[];
 
@@ -24,6 +26,25 @@ void ktest_fail(const char *file, int line, const char *fmt, ...)
 	vprintk(fmt, ap);
 	va_end(ap);
 	printk("\n");
+}
+
+/* "15751 (0x3d87)", or "-2 (0xfffffffffffffffe, -ENOENT)" for an errno. */
+static const char *eq_value(char *buf, size_t size, long long v)
+{
+	const char *name = v < 0 && v > -4096 ? errno_name((int)-v) : "E?";
+	if (name[1] == '?')
+		snprintf(buf, size, "%lld (%#llx)", v, v);
+	else
+		snprintf(buf, size, "%lld (%#llx, -%s)", v, v, name);
+	return buf;
+}
+
+void ktest_fail_eq(const char *file, int line, const char *a, const char *b,
+		   long long got, long long want)
+{
+	char g[64], w[64];
+	ktest_fail(file, line, "%s == %s: got %s, expected %s", a, b,
+		   eq_value(g, sizeof(g), got), eq_value(w, sizeof(w), want));
 }
 
 /* xorshift64: deterministic, so a failing run can be replayed. */

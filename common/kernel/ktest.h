@@ -40,6 +40,8 @@ struct ktest {
 
 void ktest_fail(const char *file, int line, const char *fmt, ...)
 	__printf(3, 4);
+void ktest_fail_eq(const char *file, int line, const char *a, const char *b,
+		   long long got, long long want);
 void ktest_main(const char *which) __noreturn;
 uint64_t ktest_rand(void);	/* deterministic; seeded by seed= */
 
@@ -55,12 +57,14 @@ uint64_t ktest_rand(void);	/* deterministic; seeded by seed= */
 			KT_FAIL("assertion failed: %s", #cond);          \
 	} while (0)
 
+/* Both values in decimal and hex, and an errno's name (-2 is -ENOENT). */
 #define KT_ASSERT_EQ(a, b)                                               \
 	do {                                                             \
 		long long _a = (long long)(a), _b = (long long)(b);      \
-		if (_a != _b)                                            \
-			KT_FAIL("%s == %s: got %lld (%#llx), expected "  \
-				"%lld (%#llx)", #a, #b, _a, _a, _b, _b); \
+		if (_a != _b) {                                          \
+			ktest_fail_eq(__FILE__, __LINE__, #a, #b, _a, _b); \
+			return;                                          \
+		}                                                        \
 	} while (0)
 
 #endif

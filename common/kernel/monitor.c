@@ -41,6 +41,12 @@ static void cmd_mem(int argc __unused, char **argv __unused)
 	for (int i = 0; i < boot_info.nreserved; i++)
 		printk("  %#012lx-%#012lx %s\n", boot_info.reserved[i].start,
 		       boot_info.reserved[i].end, boot_info.reserved[i].what);
+	printk("boot modules (loaded by %s):\n", boot_info.loader);
+	for (int i = 0; i < boot_info.nmodules; i++) {
+		const struct boot_module *m = &boot_info.modules[i];
+		printk("  %#012lx-%#012lx %s, %lu bytes\n", m->start, m->end,
+		       m->name, m->end - m->start);
+	}
 }
 MONITOR_COMMAND(mem, "mem", "show the memory map", cmd_mem);
 

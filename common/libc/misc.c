@@ -1,4 +1,4 @@
-/* Small pieces of libc: strerror, errno_name, assert, atoi, getenv, string extras. */
+/* Small pieces of libc: strerror, assert, atoi, getenv, string extras. */
 #include <assert.h>
 #include <errno.h>
 #include <stdio.h>
@@ -45,30 +45,6 @@ const char *strerror(int err)
 	case ELOOP: return "too many symbolic links";
 	default: return "unknown error";
 	}
-}
-
-/* errno's symbolic name ("ENOMEM"), as strace and the tests print it;
- * "E?" for a number without one. */
-const char *errno_name(int err)
-{
-	static const char *const names[] = {
-		[EPERM] = "EPERM", [ENOENT] = "ENOENT", [ESRCH] = "ESRCH",
-		[EINTR] = "EINTR", [EIO] = "EIO", [ENXIO] = "ENXIO",
-		[E2BIG] = "E2BIG", [ENOEXEC] = "ENOEXEC", [EBADF] = "EBADF",
-		[ECHILD] = "ECHILD", [EAGAIN] = "EAGAIN", [ENOMEM] = "ENOMEM",
-		[EACCES] = "EACCES", [EFAULT] = "EFAULT", [EBUSY] = "EBUSY",
-		[EEXIST] = "EEXIST", [EXDEV] = "EXDEV", [ENODEV] = "ENODEV",
-		[ENOTDIR] = "ENOTDIR", [EISDIR] = "EISDIR", [EINVAL] = "EINVAL",
-		[ENFILE] = "ENFILE", [EMFILE] = "EMFILE", [ENOTTY] = "ENOTTY",
-		[EFBIG] = "EFBIG", [ENOSPC] = "ENOSPC", [ESPIPE] = "ESPIPE",
-		[EROFS] = "EROFS", [EPIPE] = "EPIPE", [ERANGE] = "ERANGE",
-		[ENAMETOOLONG] = "ENAMETOOLONG", [ENOSYS] = "ENOSYS",
-		[ENOTEMPTY] = "ENOTEMPTY", [ELOOP] = "ELOOP",
-	};
-	if (err <= 0 || err >= (int)(sizeof(names) / sizeof(names[0])) ||
-	    !names[err])
-		return "E?";
-	return names[err];
 }
 
 void __assert_fail(const char *expr, const char *file, int line)

@@ -20,7 +20,8 @@ All little-endian. Page alignment keeps a module's first byte at the start
 of a frame (lab 5 maps the initfs page by page), as GRUB places modules.
 
 Only the Python standard library: any python3 runs it. The grader imports
-pack() to boot a kernel with other modules (lab 5's damaged initfs images).
+pack() and unpack() to boot a kernel with other modules (lab 5's damaged
+initfs images).
 """
 
 import argparse
@@ -56,6 +57,18 @@ def pack(modules):
     size = offset + len(body)
     head = HEADER.pack(MAGIC, len(modules), 0, size) + b"".join(entries)
     return head + bytes(offset - len(head)) + bytes(body)
+
+
+def unpack(data):
+    """[(name, bytes)] of a container that pack() wrote."""
+    magic, count, _zero, _size = HEADER.unpack_from(data)
+    if magic != MAGIC:
+        raise ValueError("not a module container (no OCHREMOD magic)")
+    modules = []
+    for i in range(count):
+        offset, size, raw = ENTRY.unpack_from(data, HEADER.size + i * ENTRY.size)
+        modules.append((raw.split(b"\0")[0].decode("ascii"), data[offset:offset + size]))
+    return modules
 
 
 def parse_spec(spec):

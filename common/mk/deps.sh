@@ -24,10 +24,17 @@ need xorriso			have xorriso
 need mtools			have mformat
 need git			have git
 need gdb-multiarch		have gdb-multiarch
+need qemu-utils			have qemu-img		# --record: the replay snapshot image
+need chromium			have chromium		# tests: the HTML report renders
 need python3			test -x /usr/bin/python3
 need python3-pytest		/usr/bin/python3 -c 'import pytest'
 need python3-pytest-xdist	/usr/bin/python3 -c 'import xdist'
 need python3-pytest-timeout	/usr/bin/python3 -c 'import pytest_timeout'
+need python3-jsonschema		/usr/bin/python3 -c 'import jsonschema'
+# grader/batch.sbatch runs on Slurm; its test starts a one-node Slurm.
+need slurm-wlm			have slurmd
+need slurm-client		have sbatch
+need munge			have munged
 
 [ -z "$missing" ] && exit 0
 

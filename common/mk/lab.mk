@@ -9,8 +9,11 @@
 #                   does, QEMU_KERNEL= and QEMU_MODULES= another build's)
 #   make qemu-gdb   boot it stopped, waiting for gdb (then: make gdb)
 #   make grade      run the grader for labs 1..N on this lab's kernel
+#   make replay TEST=name   replay a boot recorded by make grade GRADE_ARGS=--record
+#   make replay-gdb TEST=name  the same under gdb (reverse-stepi, reverse-continue)
 #   make submit     write submit-labN.tar.gz at the top: the files to hand in
-#   make bench      the user-space benchmarks under -icount shift=0
+#   make bench      the user-space benchmarks under -icount shift=0, then
+#                   bootbench: boot time through GRUB and directly
 #   make profile    where fork's and mmap's instructions go (docs/bench.md)
 #   make clean      remove build/labN
 #   make print-VAR  print a make variable (e.g. KERNEL_CODE_FLAGS)
@@ -73,8 +76,9 @@ USER_MODE_SAID += $(THIS_USER_MODE)
 LAB := $(THIS_LAB)
 RETIRES := $(THIS_RETIRES)
 USER_MODE := $(lastword bundle $(USER_MODE_SAID))
-# EXTRA_RETIRES=path on the command line drops more (the grader builds a
-# kernel without a seam provider this way, into its own B=).
+# EXTRA_RETIRES=path on the command line drops more (the grader links a
+# kernel without a seam provider this way, into its own B=, from the
+# normal build's objects: KOBJ_DIR below).
 RETIRED += $(addprefix $(TOP)/,$(EXTRA_RETIRES))
 
 # ---- tools -------------------------------------------------------------------
@@ -95,7 +99,10 @@ KSRCDIRS := $(TOP)/common/boot $(TOP)/common/kernel $(TOP)/common/lib \
 	$(addsuffix /kernel,$(LABDIRS))
 KSRCS := $(filter-out $(RETIRED),\
 	$(foreach d,$(KSRCDIRS),$(wildcard $(d)/*.c $(d)/*.asm)))
-KOBJS := $(patsubst $(TOP)/%,$(B)/obj/%.o,$(KSRCS))
+# KOBJ_DIR: where kernel objects go. A variant kernel that only leaves
+# files out of the link (EXTRA_RETIRES) can use the normal build's objects.
+KOBJ_DIR ?= $(B)/obj
+KOBJS := $(patsubst $(TOP)/%,$(KOBJ_DIR)/%.o,$(KSRCS))
 
 KINCLUDES := -I$(TOP)/common/kernel -I$(TOP)/common/include -I$(TOP)/common/lib \
 	$(addprefix -I,$(addsuffix /kernel,$(LABDIRS)))
@@ -117,17 +124,18 @@ KLDFLAGS := -nostdlib -z max-page-size=4096 -z noexecstack --no-warn-rwx-segment
 
 # ---- rules -------------------------------------------------------------------
 
-.PHONY: all qemu qemu-gdb gdb grade submit bench profile clean compile_commands.json FORCE
+.PHONY: all qemu qemu-gdb gdb grade replay replay-gdb submit bench bootbench profile clean \
+	compile_commands.json FORCE
 .DEFAULT_GOAL := all
 BOOTMODS := $(B)/modules.img
 all: $(ISO) $(BOOTMODS)
 
-$(B)/obj/%.c.o: $(TOP)/%.c
+$(KOBJ_DIR)/%.c.o: $(TOP)/%.c
 	@mkdir -p $(dir $@)
 	@echo "  CC    $*.c"
 	$(Q)$(CC) $(KCFLAGS) -c $< -o $@
 
-$(B)/obj/%.asm.o: $(TOP)/%.asm
+$(KOBJ_DIR)/%.asm.o: $(TOP)/%.asm
 	@mkdir -p $(dir $@)
 	@echo "  NASM  $*.asm"
 	$(Q)$(NASM) -f elf64 -g -F dwarf -i $(TOP)/common/kernel/ -MD $(@:.o=.d) -MP $< -o $@
@@ -357,6 +365,18 @@ $(B)/gdbinit: $(TOP)/common/mk/gdbinit FORCE
 gdb: $(B)/gdbinit
 	$(shell command -v gdb-multiarch || echo gdb) -q -x $(B)/gdbinit
 
+# Replaying a boot the grader recorded (make grade GRADE_ARGS='--record ...'):
+# the same instructions again, so the same serial output; replay-gdb stops it
+# for gdb, which can step backwards (reverse-stepi, reverse-continue). TEST is
+# the test's log name (test_pagefault); GRADE_DIR where the grader left it.
+TEST ?=
+GRADE_DIR ?= $(TOP)/build/grade/lab$(LAB)
+replay:
+	@cd '$(GRADE_FROM)' && $(PYTHON) $(TOP)/common/mk/replay.py '$(GRADE_DIR)' '$(TEST)'
+
+replay-gdb:
+	@cd '$(GRADE_FROM)' && $(PYTHON) $(TOP)/common/mk/replay.py --gdb '$(GRADE_DIR)' '$(TEST)'
+
 # Benchmarks (labs with a user-space `bench` program): with -icount shift=0
 # the guest TSC counts instructions, so the figures are reproducible.
 # BENCH=prog runs another benchmark program (lab 5: canonbench).
@@ -366,6 +386,15 @@ bench: $(BOOT_DEPS)
 	$(Q)timeout 300 $(QEMU_SCRIPT) --icount shift=0,sleep=off --cmdline 'init=$(BENCH) quiet' \
 		> $(B)/bench.log 2>&1; grep '^bench' $(B)/bench.log || \
 		{ echo "no bench output; see $(B)/bench.log"; exit 1; }
+	$(Q)$(MAKE) --no-print-directory bootbench
+
+# Boot time in host seconds (what a student waits for): one graded boot of
+# this lab's kernel through the GRUB ISO and directly, side by side in one
+# run (common/mk/bootbench.py; BOOTBENCH_ROUNDS boots each way).
+BOOTBENCH_ROUNDS ?= 10
+bootbench: $(ISO) $(BOOTMODS)
+	$(Q)$(PYTHON) $(TOP)/common/mk/bootbench.py --iso $(ISO) --kernel $(KERNEL) \
+		--modules $(BOOTMODS) --rounds $(BOOTBENCH_ROUNDS)
 
 # The system-call profiler (docs/bench.md): this lab built with
 # -DOCHRE_PROF into build/labN-prof (a normal build has no profiler), then

@@ -18,6 +18,10 @@ Two loaders boot the same kernel (common/mk/qemu-args tags their lines):
             container (common/mk/bootmods.py); no GRUB, a minimal firmware.
             What the grader boots; `make qemu BOOT=direct`.
 
+A run can also be recorded and replayed instruction for instruction (QEMU's
+record/replay: the grader's --record, common/mk/replay.py for `make replay`):
+qemu_argv(rr=...) adds what that needs (rr_args, replayable_disks).
+
 The command line comes from --cmdline or, from make, the CMDLINE variable
 (make exports it, so no shell quoting stands between the user and QEMU).
 Commas are doubled (QEMU splits option values at commas) and an empty
@@ -60,6 +64,17 @@ GRADED_ICOUNT = "shift=4,sleep=off"
 # host CPU through that idle time: there, idle time passes in real time.
 # Instructions still cost 16 ns of guest time each.
 IDLE_ICOUNT = "shift=4"
+
+# Record/replay (`--record` in the grader, `make replay`): QEMU logs every
+# nondeterministic input of a run (serial input, where interrupts land, disk
+# completions) and can run it again instruction for instruction. QEMU 7.2
+# needs: -icount with a fixed shift and sleep on (recording with sleep=off
+# hangs); no network card (the default NIC's backend makes the replay stall;
+# the kernel has no PCI driver, so it never saw one); disks behind a
+# blkreplay node; and, for gdb's reverse-stepi/reverse-continue, a snapshot
+# at the start (rrsnapshot) kept in a qcow2 image.
+RR_ICOUNT = "shift=4"
+RR_SNAPSHOT = "start"
 
 # The kernel's command-line buffer (common/kernel/cmdline.c) holds 511 bytes.
 CMDLINE_MAX = 511
@@ -259,18 +274,64 @@ def fw_cfg_cmdline(cmdline):
     return f"name=opt/ochre/cmdline,string={value}"
 
 
+def qemu_value(text):
+    """text as part of a QEMU option value (QEMU splits values at commas)."""
+    return text.replace(",", ",,")
+
+
+def replayable_disks(args):
+    """args with "-cdrom ISO" as record/replay needs it: the ISO behind a
+    blkreplay node, so its reads complete at recorded points."""
+    out = []
+    i = 0
+    while i < len(args):
+        if args[i] == "-cdrom" and i + 1 < len(args):
+            iso = qemu_value(args[i + 1])
+            out += ["-drive", f"file={iso},if=none,id=rr-iso,media=cdrom,readonly=on",
+                    "-drive", "driver=blkreplay,if=none,image=rr-iso,id=rr-cd,readonly=on",
+                    "-device", "ide-cd,drive=rr-cd,bootindex=0"]
+            i += 2
+        else:
+            out.append(args[i])
+            i += 1
+    return out
+
+
+def rr_args(mode, rrfile, snapshots):
+    """The -icount value and extra arguments that record (mode "record") or
+    replay ("replay") a run in rrfile, with the start snapshot in the qcow2
+    image snapshots (see create_snapshot_image)."""
+    icount = (f"{RR_ICOUNT},rr={mode},rrfile={qemu_value(rrfile)},"
+              f"rrsnapshot={RR_SNAPSHOT}")
+    return icount, ["-drive", f"file={qemu_value(snapshots)},if=none,id=rr-snapshots",
+                    "-nic", "none"]
+
+
+def create_snapshot_image(path):
+    """An empty qcow2 image for the recording's start snapshot (qemu-img is
+    Debian's qemu-utils). Raises OSError or CalledProcessError."""
+    subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", path, "1G"], check=True,
+                   stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                   stderr=subprocess.PIPE)
+
+
 def qemu_argv(base_args, cmdline, *, interactive=False, gdb_port=None,
-              icount=GRADED_ICOUNT, debug=None, debug_log=None):
+              icount=GRADED_ICOUNT, debug=None, debug_log=None, rr=None):
     """Full argv for one boot.
 
     base_args: read_qemu_args(). interactive: the serial port is a terminal
     (-serial mon:stdio: Ctrl-A X quits, Ctrl-A C is QEMU's monitor, so
     "-monitor none" goes). gdb_port: stop before the first instruction and
-    wait for gdb. icount: the -icount value (None: the host clock; an
+    wait for gdb on this TCP port (or Unix socket, given as a path). icount: the -icount value (None: the host clock; an
     -icount in qemu-args wins). debug: QEMU -d flags; debug_log: where -d
-    goes.
+    goes. rr: (mode, rrfile, snapshots) to record or replay the run
+    (rr_args; the -icount value is then record/replay's).
     """
     args = list(base_args)
+    extra = []
+    if rr:
+        args = replayable_disks(args)
+        icount, extra = rr_args(*rr)
     if interactive:
         args = ["mon:stdio" if a == "stdio" and i and args[i - 1] == "-serial" else a
                 for i, a in enumerate(args)]
@@ -281,7 +342,10 @@ def qemu_argv(base_args, cmdline, *, interactive=False, gdb_port=None,
     argv += ["-fw_cfg", fw_cfg_cmdline(cmdline)]
     if icount and "-icount" not in base_args:
         argv += ["-icount", icount]
-    if gdb_port is not None:
+    argv += extra
+    if isinstance(gdb_port, str):   # a Unix socket's path
+        argv += ["-S", "-gdb", f"unix:{qemu_value(gdb_port)},server=on,wait=off"]
+    elif gdb_port is not None:
         argv += ["-S", "-gdb", f"tcp::{gdb_port}"]
     if debug:
         argv += ["-d", debug, "-D", debug_log]

@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <ochre/signal.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -71,20 +72,82 @@ static inline const char *utest_val(char buf[48], long v)
 		}                                                          \
 	} while (0)
 
+static inline void utest_check_eq(const char *file, int line, const char *a,
+				  const char *b, long got, long want, int e)
+{
+	char ga[48], gb[48];
+	if (got == want)
+		return;
+	printf("%s: FAIL %s:%d: %s == %s: got %s, expected %s (errno %d %s)\n",
+	       utest_name, file, line, a, b, utest_val(ga, got),
+	       utest_val(gb, want), e, utest_errname(e));
+	exit(1);
+}
+
 #define CHECK_EQ(a, b)                                                     \
 	do {                                                               \
 		long _a = (long)(a), _b = (long)(b);                       \
-		if (_a != _b) {                                            \
-			int _e = errno;                                    \
-			char _ga[48], _gb[48];                             \
-			printf("%s: FAIL %s:%d: %s == %s: got %s, "        \
-			       "expected %s (errno %d %s)\n", utest_name,  \
-			       __FILE__, __LINE__, #a, #b,                 \
-			       utest_val(_ga, _a),            \
-			       utest_val(_gb, _b), _e,        \
-			       utest_errname(_e));                         \
-			exit(1);                                           \
-		}                                                          \
+		utest_check_eq(__FILE__, __LINE__, #a, #b, _a, _b, errno); \
+	} while (0)
+
+/*
+ * A call that a kernel bug can block forever (a read that should see end
+ * of file, a client whose request was lost). A watchdog child sleeps ms of
+ * guest time (an idle guest's clock jumps ahead, so a hang costs little
+ * real time); if the call has not returned by then, the watchdog prints
+ * this check's FAIL line, which ends the test: the headline names the
+ * check, not a TIMEOUT. The watchdog closes every fd but 0-2 first, so it
+ * never holds a pipe end that the call waits on.
+ */
+static inline pid_t utest_watch(const char *file, int line, const char *what,
+				long ms)
+{
+	pid_t pid = fork();
+	if (pid == 0) {
+		for (int fd = 3; fd < OCHRE_OPEN_MAX; fd++)
+			close(fd);
+		usleep((unsigned long)ms * 1000);
+		printf("%s: FAIL %s:%d: %s: still blocked after %ld ms\n",
+		       utest_name, file, line, what, ms);
+		_exit(1);
+	}
+	return pid;
+}
+
+static inline void utest_unwatch(pid_t watchdog)
+{
+	int e = errno;
+	if (watchdog > 0) {
+		kill(watchdog, SIGKILL);
+		waitpid(watchdog, NULL, 0);
+	}
+	errno = e;
+}
+
+#define UTEST_SOON_MS	5000
+
+/* CHECK_ERR for a call that must return soon (see utest_watch). */
+#define CHECK_ERR_SOON(call, e)                                            \
+	do {                                                               \
+		pid_t _w = utest_watch(__FILE__, __LINE__, #call,          \
+				       UTEST_SOON_MS);                     \
+		errno = 0;                                                 \
+		long _r = (long)(call);                                    \
+		int _e = errno;                                            \
+		utest_unwatch(_w);                                         \
+		utest_check_err(__FILE__, __LINE__, #call, _r, _e, (e));   \
+	} while (0)
+
+/* CHECK_EQ for a call that must return soon (see utest_watch). */
+#define CHECK_EQ_SOON(a, b)                                                \
+	do {                                                               \
+		pid_t _w = utest_watch(__FILE__, __LINE__, #a,             \
+				       UTEST_SOON_MS);                     \
+		long _a = (long)(a);                                       \
+		int _e = errno;                                            \
+		utest_unwatch(_w);                                         \
+		utest_check_eq(__FILE__, __LINE__, #a, #b, _a, (long)(b),  \
+			       _e);                                        \
 	} while (0)
 
 /* A register, address or bit pattern: named, in hex. */
@@ -101,19 +164,23 @@ static inline const char *utest_val(char buf[48], long v)
 	} while (0)
 
 /* A syscall that must fail with errno e. */
+static inline void utest_check_err(const char *file, int line, const char *call,
+				   long r, int e, int want)
+{
+	if (r == -1 && e == want)
+		return;
+	printf("%s: FAIL %s:%d: %s: got %ld errno %d %s (%s), expected -1 "
+	       "errno %d %s (%s)\n", utest_name, file, line, call, r, e,
+	       utest_errname(e), strerror(e), want, utest_errname(want),
+	       strerror(want));
+	exit(1);
+}
+
 #define CHECK_ERR(call, e)                                                 \
 	do {                                                               \
 		errno = 0;                                                 \
 		long _r = (long)(call);                                    \
-		int _e = errno;                                            \
-		if (_r != -1 || _e != (e)) {                               \
-			printf("%s: FAIL %s:%d: %s: got %ld errno %d %s "  \
-			       "(%s), expected -1 errno %d %s (%s)\n",     \
-			       utest_name, __FILE__, __LINE__, #call, _r,  \
-			       _e, utest_errname(_e), strerror(_e), (e),   \
-			       utest_errname(e), strerror(e));             \
-			exit(1);                                           \
-		}                                                          \
+		utest_check_err(__FILE__, __LINE__, #call, _r, errno, (e)); \
 	} while (0)
 
 /* A signal's name ("SIGSEGV"), or "SIG?". */

@@ -3,9 +3,10 @@ UBSan) or with the kernel's own flags, running what was built, running make
 as a student would, and trees to run it in.
 
 Test files import the helpers (`from conftest import compile_c, run`); the
-fixtures (repo_lock, starter, tree_copy) pytest finds by itself.
+fixtures (repo_lock, starter, tree_copy, built_copy) pytest finds by itself.
 """
 
+import contextlib
 import fcntl
 import functools
 import os
@@ -100,14 +101,38 @@ def make(args, cwd=ROOT, **kw):
     return sh(f"make --no-print-directory {args}", cwd=cwd, **kw)
 
 
-@pytest.fixture
-def repo_lock():
-    """One test at a time builds or boots from this repository's build/."""
+@contextlib.contextmanager
+def locked_repo():
+    """Holds this repository's build/ lock (see repo_lock)."""
     os.makedirs(ROOT / "build", exist_ok=True)
     with open(ROOT / "build" / ".host-tests.lock", "w") as f:
         fcntl.flock(f, fcntl.LOCK_EX)
         yield
         fcntl.flock(f, fcntl.LOCK_UN)
+
+
+@pytest.fixture
+def repo_lock():
+    """One test at a time builds or boots from this repository's build/."""
+    with locked_repo():
+        yield
+
+
+def seed_build(tree, lab):
+    """Start tree's build of lab N from this repository's build/labN
+    (grader/handout.py seed_build): a tree copied with its files' times
+    then compiles only what a test changes in it, not the whole lab. No
+    build here: tree's build starts from nothing, as before."""
+    with locked_repo():
+        handout().seed_build(str(ROOT), str(tree), lab)
+
+
+def handout():
+    """grader/handout.py as a module (seed_build, repoint_deps)."""
+    if str(ROOT / "grader") not in sys.path:
+        sys.path.insert(0, str(ROOT / "grader"))
+    import handout as module
+    return module
 
 
 @pytest.fixture(scope="session")
@@ -124,15 +149,55 @@ def starter(tmp_path_factory):
         if not (dest / "build" / "lab1" / "ochre.iso").exists():
             r = sh(f"{shlex.quote(sys.executable)} grader/handout.py make {dest} --force")
             assert r.returncode == 0, r.stdout
+            seed_build(dest, 1)   # compile only what stripping changed
             r = make("-j2 -C lab1-paging", cwd=dest)
             assert r.returncode == 0, r.stdout
     return str(dest)
 
 
-@pytest.fixture
-def tree_copy(tmp_path):
-    """A copy of this tree (sources only) to change and build."""
-    dest = tmp_path / "ochre"
+def copy_sources(dest):
+    """This tree's sources (no build/, no .git) copied to dest."""
     shutil.copytree(ROOT, dest, symlinks=True, ignore=shutil.ignore_patterns(
         "build", ".git", "__pycache__", "compile_commands.json"))
     return dest
+
+
+@pytest.fixture(scope="session")
+def _built_bases(tmp_path_factory):
+    shared = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        shared = shared.parent
+    return shared
+
+
+@pytest.fixture
+def built_copy(_built_bases, tmp_path):
+    """built_copy("lab4-userspace-exec") -> a copy of this tree, in tmp_path,
+    with that lab already built, to change and rebuild with `make`: only
+    what a change touches is rebuilt. The build is made once per run (the
+    xdist workers share it through a lock) in a tree nobody changes; each
+    test gets its own copy (timestamps kept, so make sees the build as up
+    to date)."""
+    def get(lab):
+        base = _built_bases / ("built-" + lab) / "ochre"
+        with open(_built_bases / f"built-{lab}.lock", "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            done = base.parent / "done"
+            if not done.exists():
+                shutil.rmtree(base, ignore_errors=True)
+                copy_sources(base)
+                seed_build(base, int(lab[3]))   # from this repository's build of it
+                r = make(f"-j2 -C {lab}", cwd=base, timeout=900)
+                assert r.returncode == 0, r.stdout[-3000:]
+                done.touch()
+        dest = tmp_path / "ochre"
+        shutil.copytree(base, dest, symlinks=True)
+        handout().repoint_deps(dest / "build", base, dest)   # a header edit rebuilds
+        return dest
+    return get
+
+
+@pytest.fixture
+def tree_copy(tmp_path):
+    """A copy of this tree (sources only) to change and build."""
+    return copy_sources(tmp_path / "ochre")

@@ -254,12 +254,13 @@ def test_reproduce_command_reproduces(starter, where):
 
 def test_reproduce_with_build_root(starter, repo_lock):
     """Grading another tree's build (--build-root) from this repository:
-    the reproduce command boots the ISO that was graded, not this
+    the reproduce command boots the kernel that was graded, not this
     repository's own, and shows the same failure."""
     r = sh(f"{shlex.quote(sys.executable)} -m pytest grader --lab 1 -k frames_basic "
             f"--build-root {starter}/build -p no:cacheprovider")
     line, cmd = reproduce_from(r.stdout)
-    assert f"QEMU_ISO={starter}/build/lab1/ochre.iso" in cmd, cmd
+    assert (f"BOOT=direct QEMU_KERNEL={starter}/build/lab1/kernel.elf "
+            f"QEMU_MODULES={starter}/build/lab1/modules.img") in cmd, cmd
     again = sh(cmd, timeout=120)
     assert line in again.stdout, f"$ {cmd}\n{again.stdout}"
 

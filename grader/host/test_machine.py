@@ -218,9 +218,14 @@ def test_fw_cfg_and_reproduce():
     assert tree.reproduce_command("/r/lab1-paging", "", cwd="/r/lab1-paging") == "make qemu"
     # Graded with --build-root: boot that ISO, from wherever the grade ran.
     cmd = tree.reproduce_command("/r/lab1-paging", "a,b 'c'", cwd="/r/lab1-paging/x",
-                                 iso="/elsewhere/lab1/ochre.iso")
+                                 paths={"QEMU_ISO": "/elsewhere/lab1/ochre.iso"})
     assert cmd == ("make -C .. qemu QEMU_ISO=/elsewhere/lab1/ochre.iso "
                    "CMDLINE='a,b '\"'\"'c'\"'\"''")
+    # The grader's own boot: direct, with a test's module container.
+    cmd = tree.reproduce_command("/r/lab5-initfs", "", cwd="/r", loader="direct",
+                                 paths={"QEMU_MODULES": "/r/build/grade/lab5/t.modules.img"})
+    assert cmd == ("make -C lab5-initfs qemu BOOT=direct "
+                   "QEMU_MODULES=/r/build/grade/lab5/t.modules.img")
 
 
 def test_qemu_args_file(tmp_path):
@@ -232,6 +237,35 @@ def test_qemu_args_file(tmp_path):
     argv = tree.qemu_argv(args, "ktest=a", "cpu_reset", "/tmp/d.log")
     assert argv[-6:] == ["-icount", "shift=4,sleep=off", "-d", "cpu_reset", "-D", "/tmp/d.log"]
     assert tree.qemu_argv(args + ["-icount", "7"], "", icount=True).count("-icount") == 1
+
+
+def test_qemu_args_per_loader(tmp_path):
+    """Lines tagged grub: or direct: are for that loader only."""
+    (tmp_path / "common" / "mk").mkdir(parents=True)
+    (tmp_path / "common" / "mk" / "qemu-args").write_text(
+        "-m 64M\ngrub: -cdrom {iso}\ndirect: -kernel {kernel}\ndirect: -initrd {modules}\n")
+    assert tree.read_qemu_args(str(tmp_path), "/x/ochre.iso") == ["-m", "64M", "-cdrom", "/x/ochre.iso"]
+    assert tree.read_qemu_args(str(tmp_path), kernel="/x/k.elf", modules="/x/m.img") == \
+        ["-m", "64M", "-kernel", "/x/k.elf", "-initrd", "/x/m.img"]
+    assert tree.qemu.memory_bytes(["-m", "64M"]) == 64 << 20
+    assert tree.qemu.memory_bytes(["-m", "size=1G"]) == 1 << 30
+    assert tree.qemu.memory_bytes([]) == 128 << 20
+
+
+def test_module_container_round_trip():
+    """bootmods.py's container: modules page-aligned, names and bytes kept,
+    and qemu.py reads the same names and sizes back."""
+    mods = [("initfs", b"x" * 5000), ("bootstrap", b"\x7fcode")]
+    data = tree.bootmods.pack(mods)
+    assert tree.bootmods.unpack(data) == mods
+    assert len(data) % 4096 == 0
+    assert tree.qemu.container_modules(data) == [("initfs", 5000), ("bootstrap", 5)]
+    assert tree.qemu.container_modules(b"junk" * 10) is None
+    assert tree.bootmods.unpack(tree.bootmods.pack([])) == []
+    with pytest.raises(ValueError):
+        tree.bootmods.pack([("n" * 48, b"")])          # no room for the NUL
+    with pytest.raises(ValueError):
+        tree.bootmods.pack([(str(i), b"") for i in range(9)])
 
 
 INT_LOG = """\

@@ -1,7 +1,8 @@
 """End-to-end test of the grader plugin with a fake QEMU.
 
 Builds a tiny repository in a temporary directory (a copy of the grader's
-machinery, one lab directory, a fake ISO and kernel.sym) and runs pytest on
+machinery, one lab directory, a fake ISO, a kernel ELF that is only a PVH
+note, an empty module container and kernel.sym) and runs pytest on
 it, in parallel, with OCHRE_QEMU pointing at a script that speaks the
 kernel's serial protocol. Checks lab selection, the score table, results.json,
 saved logs and the failure messages (ktest failure, panic, triple fault).
@@ -10,6 +11,7 @@ saved logs and the failure messages (ktest failure, panic, triple fault).
 import json
 import os
 import shutil
+import struct
 import subprocess
 import sys
 import textwrap
@@ -108,6 +110,16 @@ def test_banner(ochre):
 '''
 
 
+def pvh_note_only_elf():
+    """An ELF64 file whose one program header is a PT_NOTE holding the PVH
+    entry note: all that the grader checks of a kernel before booting it."""
+    note = struct.pack("<III4sI", 4, 4, 18, b"Xen\0", 0x100000)
+    ehdr = (b"\x7fELF" + bytes([2, 1, 1]) + bytes(9)
+            + struct.pack("<HHIQQQIHHHHHH", 2, 62, 1, 0x100000, 64, 0, 0, 64, 56, 1, 0, 0, 0))
+    phdr = struct.pack("<IIQQQQQQ", 4, 4, 120, 0, 0, len(note), len(note), 4)
+    return ehdr + phdr + note
+
+
 @pytest.fixture
 def fake_repo(tmp_path):
     repo = tmp_path / "repo"
@@ -123,10 +135,13 @@ def fake_repo(tmp_path):
     (repo / "lab2-fake").mkdir()
     (repo / "common" / "mk").mkdir(parents=True)
     (repo / "common" / "mk" / "qemu-args").write_text("# fake\n-cdrom {iso}\n-no-reboot\n")
-    shutil.copy(os.path.join(GRADER, "..", "common", "mk", "qemu.py"), repo / "common" / "mk")
+    for name in ("qemu.py", "bootmods.py"):
+        shutil.copy(os.path.join(GRADER, "..", "common", "mk", name), repo / "common" / "mk")
     build = repo / "build" / "lab1"
     build.mkdir(parents=True)
     (build / "ochre.iso").write_text("not really an ISO")
+    (build / "kernel.elf").write_bytes(pvh_note_only_elf())
+    (build / "modules.img").write_bytes(b"OCHREMOD" + bytes(4088))
     (build / "kernel.sym").write_text("ffffffff80100000 T kmain\nffffffff80100100 T map_page\n")
     qemu = tmp_path / "fake-qemu"
     qemu.write_text(FAKE_QEMU)
@@ -157,7 +172,7 @@ def test_grading_end_to_end(fake_repo):
     assert table.index("test_passes") < table.index("test_fails") < table.index("test_panics")
     # Failure messages.
     assert "in-kernel test fail_me: expected PASS" in out
-    assert "make -C lab1-fake qemu CMDLINE='ktest=fail_me'" in out
+    assert "make -C lab1-fake qemu BOOT=direct CMDLINE='ktest=fail_me'" in out
     assert "kernel PANIC while waiting for" in out and "[kernel.sym: map_page+0x23]" in out
     assert "Triple fault. It started with #PF page fault" in out
     assert "<map_page+0x23>" in out
@@ -189,6 +204,19 @@ def test_missing_iso_is_a_usage_error(fake_repo):
     r = run_pytest(repo, qemu, "--lab", "2")
     assert r.returncode == 4
     assert "build/lab2/ochre.iso does not exist: build it first with `make -C lab2-fake`" in r.stderr
+
+
+def test_kernel_without_pvh_note_is_a_usage_error(fake_repo):
+    """The grader boots kernel.elf directly: without the PVH note it says
+    so before any test runs; --boot grub still grades the ISO."""
+    repo, qemu = fake_repo
+    (repo / "build" / "lab1" / "kernel.elf").write_bytes(b"\x7fELF not really")
+    r = run_pytest(repo, qemu, "--lab", "1")
+    assert r.returncode == 4
+    assert "build/lab1/kernel.elf has no PVH entry note" in r.stderr
+    r = run_pytest(repo, qemu, "--lab", "1", "--boot", "grub", "-k", "passes")
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "with build/lab1/ochre.iso" in r.stdout
 
 
 def test_without_lab_kernel_tests_are_deselected(fake_repo):

@@ -31,6 +31,11 @@ DEFAULT_TIMEOUT = 30.0   # seconds per expect() / wait_exit()
 PANIC_GRACE = 5.0        # seconds to collect the rest of a panic report
 SETTLE = 0.2             # quiet time before a match on an unfinished line counts
 TAIL_LINES = 25          # serial lines shown in a failure message
+RECORDING_GRACE = 10.0   # seconds a recording QEMU gets to finish its log
+# Serial output one boot may print. The longest log of any test is under
+# 10 KiB; a kernel printing in a loop would fill the disk and the grader's
+# memory, so at this size QEMU is stopped and the test fails saying why.
+MAX_SERIAL = 1 << 20
 
 PANIC_RE = re.compile(r"PANIC: ")
 PANIC_END_RE = re.compile(r"PANIC end")
@@ -53,7 +58,16 @@ _live = weakref.WeakSet()
 
 
 class GradeFailure(AssertionError):
-    """A failure whose message explains everything; shown without traceback."""
+    """A failure whose message explains everything; shown without traceback.
+
+    parts: the same facts one by one, for the HTML report (ochre/report.py):
+    headline, details, expected, seen, panic (the symbolized panic report),
+    log (the serial log's path), reproduce, replay (lines).
+    """
+
+    def __init__(self, message, **parts):
+        super().__init__(message)
+        self.parts = parts
 
 
 def _show_pattern(rx):
@@ -67,17 +81,23 @@ class Machine:
     log_path       where the serial output is saved (all of it, as it arrives)
     stderr_path    where the program's stderr goes (None: discarded)
     reproduce      the shell command that reproduces this boot, for messages
+    replay         lines saying how to record and replay this boot (or [])
+    recording      True if QEMU records this run: it is stopped with SIGTERM
+                   first, so that it finishes the record/replay log
     default_timeout  per expect()/wait_exit() limit in seconds
     explain_reset  callable(machine) -> str, explains exit status 0
     symbols        a Symbols object to annotate panic addresses (or None)
     """
 
-    def __init__(self, argv, *, log_path, stderr_path=None, reproduce="",
-                 default_timeout=DEFAULT_TIMEOUT, explain_reset=None, symbols=None):
+    def __init__(self, argv, *, log_path, stderr_path=None, reproduce="", replay=(),
+                 recording=False, default_timeout=DEFAULT_TIMEOUT, explain_reset=None,
+                 symbols=None):
         self.argv = list(argv)
         self.log_path = log_path
         self.stderr_path = stderr_path
         self.reproduce = reproduce
+        self.replay = list(replay)
+        self.recording = recording
         self.default_timeout = default_timeout
         self.explain_reset = explain_reset
         self.symbols = symbols
@@ -91,6 +111,8 @@ class Machine:
         self._text = ""         # all serial output decoded so far
         self._pos = 0           # how far expect() has consumed _text
         self._eof = False
+        self._received = 0      # serial bytes so far
+        self.flooded = False    # stopped for printing more than MAX_SERIAL
         self._last_data = time.monotonic()
         self._reader = None
         self._log = None
@@ -128,10 +150,14 @@ class Machine:
     def close(self):
         """Kill the program (if still running) and finish the log. Idempotent."""
         if self.proc is not None and self.proc.poll() is None:
-            try:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-            except (ProcessLookupError, PermissionError):
-                pass
+            if self.recording:
+                # A recording killed with SIGKILL has no valid log header.
+                self._kill(signal.SIGTERM)
+                try:
+                    self.proc.wait(timeout=RECORDING_GRACE)
+                except subprocess.TimeoutExpired:
+                    pass
+            self._kill(signal.SIGKILL)
             self.proc.wait()
         if self._reader is not None:
             self._reader.join(timeout=10)
@@ -146,6 +172,12 @@ class Machine:
                 self.status = self.proc.returncode
         self._close_files()
         _live.discard(self)
+
+    def _kill(self, sig):
+        try:
+            os.killpg(self.proc.pid, sig)
+        except (ProcessLookupError, PermissionError):
+            pass
 
     def __enter__(self):
         return self
@@ -168,6 +200,13 @@ class Machine:
                 chunk = os.read(fd, 65536)
             except OSError:
                 chunk = b""
+            if self.flooded:
+                if chunk:
+                    continue    # QEMU is being killed: drop the rest
+            elif self._received + len(chunk) > MAX_SERIAL:
+                chunk = chunk[:MAX_SERIAL - self._received]
+                self._stop_flood()
+            self._received += len(chunk)
             if chunk and self._log is not None:
                 self._log.write(chunk)
                 self._log.flush()   # the log is complete even if we are killed
@@ -181,6 +220,10 @@ class Machine:
                 self._cond.notify_all()
             if not chunk:
                 return
+
+    def _stop_flood(self):
+        self.flooded = True
+        self._kill(signal.SIGKILL)
 
     # ---- output -----------------------------------------------------------
 
@@ -278,7 +321,8 @@ class Machine:
                     self._fail_exited(f"while waiting for {what}")
                 now = time.monotonic()
                 if now >= deadline:
-                    self.fail(f"TIMEOUT after {timeout:g}s waiting for {what}")
+                    self.fail(f"TIMEOUT after {timeout:g}s waiting for {what}", expected=what,
+                              seen="(nothing matching; the last lines are below)")
                 wait = deadline - now
                 if settling:
                     wait = min(wait, max(0.01, SETTLE - (now - self._last_data)))
@@ -309,7 +353,8 @@ class Machine:
                     break
                 now = time.monotonic()
                 if now >= deadline:
-                    self.fail(f"TIMEOUT after {timeout:g}s waiting for the kernel to exit")
+                    self.fail(f"TIMEOUT after {timeout:g}s waiting for the kernel to exit",
+                              expected="the kernel to exit", seen="(still running)")
                 self._cond.wait(deadline - now)
             # Trailing unfinished line: check it for a panic too.
             if not allow_panic and PANIC_RE.search(self._text[scan:]):
@@ -320,7 +365,7 @@ class Machine:
                 return got
             if status is not None:
                 expected = f"exit status {status} ({describe_status(status)})"
-                self._fail_status(got, f"but {expected} was expected")
+                self._fail_status(got, f"but {expected} was expected", expected=expected)
             if got <= 0 or not got & 1:
                 self._fail_status(got, "while waiting for the kernel to exit")
             return got
@@ -356,12 +401,20 @@ class Machine:
         parts += tail if tail else ["(no serial output)"]
         if self.reproduce:
             parts += ["--- reproduce this boot with ---", self.reproduce]
+        parts += self.replay
         return "\n".join(parts)
 
-    def fail(self, headline, details="", upto=None):
+    def fail(self, headline, details="", upto=None, **parts):
         """Fail the test with headline and details plus this machine's serial
-        tail, log path and reproduce command."""
-        raise GradeFailure(self.report(headline, details, upto))
+        tail, log path and reproduce command. parts: expected, seen, panic
+        (see GradeFailure), for the HTML report."""
+        raise GradeFailure(self.report(headline, details, upto), **self.parts(headline, details),
+                           **parts)
+
+    def parts(self, headline, details=""):
+        """What GradeFailure.parts knows about this machine."""
+        return {"headline": headline, "details": details, "log": self.log_path,
+                "reproduce": self.reproduce, "replay": self.replay}
 
     def drain(self, timeout=5.0):
         """Wait (briefly) for the program to finish printing and exit, without
@@ -388,10 +441,15 @@ class Machine:
         status = self._reap()
         self._fail_status(status, doing)
 
-    def _fail_status(self, status, doing):
+    def _fail_status(self, status, doing, expected=None):
         headline = f"kernel exited with status {status} ({describe_status(status)}) {doing}"
         details = ""
-        if status == 0:
+        if self.flooded:
+            headline = (f"the kernel printed more than {MAX_SERIAL >> 20} MiB of serial "
+                        f"output {doing}; the grader stopped it")
+            details = ("No test prints more than a few KiB: look for a print in a loop "
+                       "(the last lines show what it printed).")
+        elif status == 0:
             headline = f"triple fault or reset (QEMU exit status 0) {doing}"
             if self.explain_reset is not None:
                 # Release the lock: the explanation may take a while (rerun).
@@ -403,7 +461,8 @@ class Machine:
         elif status < 0 or not status & 1:
             err = self._stderr_text().strip()
             details = "QEMU said:\n" + err if err else ""
-        self.fail(headline, details)
+        self.fail(headline, details, expected=expected or doing.removeprefix("while "),
+                  seen=f"exit status {status} ({describe_status(status)})")
 
     def _fail_panic(self, start, doing):
         """A PANIC: line appeared at offset start. Collect the report up to
@@ -422,7 +481,9 @@ class Machine:
             nl = text.find("\n", end.end())
             text = text[:nl if nl >= 0 else len(text)]
         self._pos = start + len(text)
-        self.fail(f"kernel PANIC while {doing}", self.annotate(text), upto=start)
+        report = self.annotate(text)
+        self.fail(f"kernel PANIC while {doing}", report, upto=start, expected=doing,
+                  seen=report.strip().split("\n")[0], panic=report)
 
     def annotate(self, text):
         """Add our own symbolization to code addresses (RIP and backtrace

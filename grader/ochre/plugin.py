@@ -5,13 +5,12 @@ Loaded by grader/conftest.py. See grader/README.md for the big picture.
 
 import os
 import re
-import shlex
 import shutil
 import time
 
 import pytest
 
-from . import scores, tree, triage
+from . import durations, record, report, scores, tree, triage
 from .machine import DEFAULT_TIMEOUT, POWEROFF, GradeFailure, Machine
 from .symbols import Symbols
 
@@ -19,6 +18,9 @@ GRADING = pytest.StashKey()      # config -> Grading or None
 SCOREBOARD = pytest.StashKey()   # config -> Scoreboard
 OCHRE = pytest.StashKey()        # item -> Ochre (tests that booted)
 STARTED = pytest.StashKey()      # config -> time.monotonic() at start
+RECORDER = pytest.StashKey()     # config -> durations.Recorder (not on xdist workers)
+TIMES = pytest.StashKey()        # config -> path of durations.json
+HTML = pytest.StashKey()         # config -> path of the HTML report written
 
 
 # ---- options and markers ---------------------------------------------------
@@ -34,6 +36,15 @@ def pytest_addoption(parser):
                     help="directory holding labN/ build outputs (default: <repo>/build)")
     group.addoption("--no-icount", action="store_true",
                     help="let guest time follow the host clock (not for grading)")
+    group.addoption("--boot", choices=tree.qemu.LOADERS, default="direct",
+                    help="how kernels boot: direct (kernel.elf through its PVH note, the "
+                         "default) or grub (the ISO, as on a real machine)")
+    group.addoption("--record", action="store_true",
+                    help="record every boot's QEMU execution for `make replay TEST=name` "
+                         "(QEMU record/replay; <test>.rr beside the serial logs)")
+    group.addoption("--html", metavar="FILE",
+                    help="where the HTML report goes (default: report.html beside the "
+                         "serial logs)")
 
 
 def pytest_configure(config):
@@ -50,6 +61,12 @@ def pytest_configure(config):
     config.stash[SCOREBOARD] = board
     config.stash[STARTED] = time.monotonic()
     config.pluginmanager.register(_ScoreCollector(board), "ochre-scores")
+    grading = config.stash[GRADING]
+    config.stash[TIMES] = (grading.durations if grading else
+                           os.path.join(tree.REPO_ROOT, "build", "grade", durations.FILE))
+    if not _is_worker(config):
+        config.stash[RECORDER] = durations.Recorder()
+        config.pluginmanager.register(config.stash[RECORDER], "ochre-durations")
 
 
 def _partial(config):
@@ -66,7 +83,13 @@ def _is_worker(config):
 
 
 class Grading:
-    """What is being graded: the lab, its kernel build, where logs go."""
+    """What is being graded: the lab, its kernel build, where logs go.
+
+    A build has two bootable forms of the same kernel: the ISO (firmware,
+    GRUB, multiboot2) and kernel.elf + modules.img (QEMU's -kernel, PVH).
+    Tests boot `loader` (--boot, direct by default: no GRUB, a fraction of
+    the time); a test may ask for the other (the foundation's GRUB boot).
+    """
 
     def __init__(self, config, lab):
         labs = tree.lab_dirs()
@@ -79,32 +102,46 @@ class Grading:
         build_root = config.getoption("build_root") or os.path.join(tree.REPO_ROOT, "build")
         self.build_dir = os.path.join(os.path.abspath(build_root), f"lab{lab}")
         self.iso = os.path.join(self.build_dir, "ochre.iso")
+        self.kernel = os.path.join(self.build_dir, "kernel.elf")
+        self.modules = os.path.join(self.build_dir, "modules.img")
+        self.loader = config.getoption("boot")
         self.sym_path = os.path.join(self.build_dir, "kernel.sym")
         self.log_dir = os.path.join(os.path.abspath(build_root), "grade", f"lab{lab}")
+        self.durations = os.path.join(os.path.abspath(build_root), "grade", durations.FILE)
         self.icount = not config.getoption("no_icount")
-        # The ISO `make qemu` in the lab directory boots, or None when the
+        self.record = config.getoption("record")
+        if self.record and not self.icount:
+            raise pytest.UsageError("--record needs instruction counting: drop --no-icount")
+        # The build `make qemu` in the lab directory boots, or False when the
         # grade is of another build (--build-root).
-        own_iso = os.path.join(tree.REPO_ROOT, "build", f"lab{lab}", "ochre.iso")
-        same = os.path.realpath(own_iso) == os.path.realpath(self.iso)
-        self.foreign_iso = None if same else self.iso
+        own_dir = os.path.join(tree.REPO_ROOT, "build", f"lab{lab}")
+        self.own_build = os.path.realpath(own_dir) == os.path.realpath(self.build_dir)
         if config.option.collectonly:
             # Listing the tests needs no kernel (the autograder lists them
             # for a submission that does not build).
-            self.qemu_args = []
+            self.qemu_args = {}
             self._symbols = None
             return
-        if not os.path.exists(self.iso):
-            rel = os.path.relpath(self.lab_dir)
-            raise pytest.UsageError(f"{os.path.relpath(self.iso)} does not exist: "
-                                    f"build it first with `make -C {rel}`")
+        hint = f"make -C {os.path.relpath(self.lab_dir)}"
+        for path in (self.iso, self.kernel, self.modules):
+            if not os.path.exists(path):
+                raise pytest.UsageError(f"{os.path.relpath(path)} does not exist: "
+                                        f"build it first with `{hint}`")
         qemu = os.environ.get("OCHRE_QEMU", tree.qemu.QEMU_PROGRAM)
         if not shutil.which(qemu):
             raise pytest.UsageError(f"{qemu} is not installed: run `make deps` "
                                     "(Debian package qemu-system-x86)")
         try:
-            self.qemu_args = tree.read_qemu_args(tree.REPO_ROOT, self.iso)
+            self.qemu_args = {
+                "grub": tree.read_qemu_args(tree.REPO_ROOT, self.iso),
+                "direct": tree.read_qemu_args(tree.REPO_ROOT, kernel=self.kernel,
+                                              modules=self.modules)}
         except OSError as e:
             raise pytest.UsageError(f"cannot read the QEMU arguments: {e}") from None
+        problem = tree.qemu.direct_boot_problem(self.kernel, self.modules,
+                                                self.qemu_args["direct"], hint)
+        if problem and self.loader == "direct":
+            raise pytest.UsageError(problem)
         self._symbols = None
 
     @property
@@ -113,19 +150,48 @@ class Grading:
             self._symbols = Symbols.load(self.sym_path) or Symbols([])
         return self._symbols
 
-    def argv(self, cmdline, debug, debug_log):
-        return tree.orphan_guard() + tree.qemu_argv(self.qemu_args, cmdline, debug, debug_log,
-                                                    icount=self.icount)
+    def argv(self, cmdline, debug, debug_log, loader=None, modules=None, rr=None):
+        """QEMU's argv for a boot by loader (default: --boot's), with
+        another module container if modules is given (direct boot). rr:
+        (rr, files) from record.prepare: record the boot, of those files."""
+        if rr:
+            base = tree.read_qemu_args(tree.REPO_ROOT, **rr[1])
+        elif modules:
+            base = tree.read_qemu_args(tree.REPO_ROOT, kernel=self.kernel, modules=modules)
+        else:
+            base = self.qemu_args[loader or self.loader]
+        return tree.orphan_guard() + tree.qemu_argv(base, cmdline, debug, debug_log,
+                                                    icount=self.icount, rr=rr and rr[0])
 
-    def reproduce(self, cmdline):
-        return tree.reproduce_command(self.lab_dir, cmdline, iso=self.foreign_iso)
+    def boot_files(self, loader=None, modules=None):
+        """What a boot by loader reads, as read_qemu_args takes it."""
+        if modules or (loader or self.loader) == "direct":
+            return {"kernel": self.kernel, "modules": modules or self.modules}
+        return {"iso": self.iso}
+
+    def replay_hint(self, base, test_name):
+        grade_dir = None if self.own_build else self.log_dir
+        return record.hint(self.lab_dir, base, test_name, self.record, grade_dir)
+
+    def reproduce(self, cmdline, loader=None, modules=None):
+        loader = "direct" if modules else loader or self.loader
+        if loader == "grub":
+            foreign = {} if self.own_build else {"QEMU_ISO": self.iso}
+        else:
+            foreign = {} if self.own_build else {"QEMU_KERNEL": self.kernel,
+                                                 "QEMU_MODULES": self.modules}
+            if modules:
+                foreign["QEMU_MODULES"] = modules
+        return tree.reproduce_command(self.lab_dir, cmdline, loader=loader, paths=foreign)
 
 
 def pytest_report_header(config):
     g = config.stash[GRADING]
     if g is None:
         return "ochre: no --lab given: kernel tests are deselected, host tests run"
-    return (f"ochre: grading labs 0..{g.lab} with {os.path.relpath(g.iso)}; "
+    image = (os.path.relpath(g.iso) if g.loader == "grub"
+             else f"{os.path.relpath(g.kernel)} (direct boot)")
+    return (f"ochre: grading labs 0..{g.lab} with {image}; "
             f"serial logs in {os.path.relpath(g.log_dir)}/")
 
 
@@ -176,9 +242,10 @@ def pytest_collection_modifyitems(config, items):
                 raise pytest.UsageError(f"{item.nodeid} and {seen[key]} would share the log "
                                         f"name {key}.log: rename one")
             seen[key] = item.nodeid
+    durations.order(keep, durations.load(config.stash[TIMES]))
     if drop:
         config.hook.pytest_deselected(items=drop)
-        items[:] = keep
+    items[:] = keep
 
 
 def _visibility(item):
@@ -201,6 +268,10 @@ def _log_base(item):
 # file:line: what", NAME the program's name, perhaps with " (child)" or the
 # like. (A user test boots with init=, never with ktest=: no KTEST lines.)
 UTEST_FAIL = r"[^:]+: FAIL .*"
+# The kernel's report of a process killed by a fault
+# (lab2-contexts/kernel/usertrap.c). For pid 1, the test program itself,
+# it is the last thing the test says: nothing will print FAIL after it.
+INIT_KILLED = r"ochre: pid 1 \(.*\) killed by .*"
 
 
 class Ochre:
@@ -212,30 +283,46 @@ class Ochre:
         self.symbols = grading.symbols
         self.machines = []
         self._base = _log_base(item)
+        self._test = item.nodeid
+        self._function = getattr(item, "originalname", None) or item.name
 
-    def boot(self, cmdline="", timeout=DEFAULT_TIMEOUT, iso=None):
+    def boot(self, cmdline="", timeout=DEFAULT_TIMEOUT, loader=None, modules=None):
         """Start QEMU with this kernel command line; returns a Machine.
 
         timeout is the default limit for each expect()/wait_exit() on it.
-        iso boots another image instead of the lab's (tests that change a
-        boot module, e.g. lab 5's damaged initfs images).
+        loader: "grub" or "direct" (default: --boot's, direct). modules
+        changes the boot modules (tests of a damaged or missing module,
+        e.g. lab 5's initfs images): {name: bytes} replaces or adds a
+        module, {name: None} leaves it out; the boot is then direct, with
+        the container written beside the log so the reproduce command
+        boots exactly it.
         """
         g = self.grading
         n = len(self.machines) + 1
         base = os.path.join(g.log_dir, self._base + ("" if n == 1 else f".{n}"))
         os.makedirs(g.log_dir, exist_ok=True)
         debug_log = base + ".qemu.log"
-        argv = g.argv(cmdline, "cpu_reset", debug_log)
-        reproduce = g.reproduce(cmdline)
-        if iso:
-            argv = [a.replace(g.iso, iso) for a in argv]
-            reproduce = shlex.join(argv[len(tree.orphan_guard()):])
+        container = None
+        if modules is not None:
+            container = base + ".modules.img"
+            with open(g.modules, "rb") as f:
+                mods = dict(tree.bootmods.unpack(f.read()))
+            mods.update(modules)
+            with open(container, "wb") as f:
+                f.write(tree.bootmods.pack([(k, v) for k, v in mods.items() if v is not None]))
+        rr = None
+        if g.record:
+            rr = record.prepare(base, cmdline, g.boot_files(loader, container), g.kernel,
+                                self._test)
+        argv = g.argv(cmdline, "cpu_reset", debug_log, loader, container, rr)
+        reproduce = g.reproduce(cmdline, loader, container)
 
         def explain_reset(machine):
-            return self._explain_reset(machine, cmdline, base, debug_log)
+            return self._explain_reset(machine, cmdline, base, debug_log, loader, container)
 
         m = Machine(argv, log_path=base + ".log", stderr_path=base + ".stderr",
-                    reproduce=reproduce, default_timeout=timeout,
+                    reproduce=reproduce, replay=g.replay_hint(base, self._function),
+                    recording=g.record, default_timeout=timeout,
                     explain_reset=explain_reset, symbols=g.symbols)
         m.cmdline = cmdline
         m.debug_log = debug_log
@@ -254,7 +341,8 @@ class Ochre:
                           partial=False).group(1)
         if result != "PASS":
             m.drain()
-            m.fail(f"in-kernel test {name}: expected PASS, got:", f"KTEST {name}: {result}")
+            m.fail(f"in-kernel test {name}: expected PASS, got:", f"KTEST {name}: {result}",
+                   expected=f"KTEST {name}: PASS", seen=f"KTEST {name}: {result}")
         m.expect(r"^KTEST done: 1 passed, 0 failed", partial=False)
         m.wait_exit(status=POWEROFF)
         return m
@@ -271,11 +359,18 @@ class Ochre:
         """
         m = self.boot(f"init={prog}", timeout=timeout)
         ok = f"{prog}: OK"
-        result = m.expect(rf"^({re.escape(ok)}|{UTEST_FAIL})$", partial=False)
+        result = m.expect(rf"^({re.escape(ok)}|{UTEST_FAIL}|{INIT_KILLED})$",
+                          partial=False)
+        if re.fullmatch(INIT_KILLED, result.group(1)):
+            m.drain(timeout=2.0)
+            m.fail(f"user test {prog} failed: {result.group(1)}",
+                   "(the test program itself, pid 1, died before its OK or FAIL line)",
+                   expected=ok, seen=result.group(1))
         if result.group(1) != ok:
             m.drain(timeout=2.0)
             m.fail(f"user test {prog} failed: {result.group(0)}",
-                   "(the first FAIL line of any of the test's processes ends the test)")
+                   "(the first FAIL line of any of the test's processes ends the test)",
+                   expected=ok, seen=result.group(0))
         m.expect(r"^ochre: init exited with status 0", partial=False)
         m.wait_exit(status=POWEROFF)
         return m
@@ -289,12 +384,12 @@ class Ochre:
             if m.stderr_path and os.path.exists(m.stderr_path) and not os.path.getsize(m.stderr_path):
                 os.unlink(m.stderr_path)
 
-    def _explain_reset(self, machine, cmdline, base, debug_log):
+    def _explain_reset(self, machine, cmdline, base, debug_log, loader, container):
         if not triage.triple_fault_logged(debug_log):
             return ("QEMU reports a guest reset that is not a triple fault "
                     "(e.g. a keyboard-controller or ACPI reset).")
         int_log = base + ".int.log"
-        argv = self.grading.argv(cmdline, "int,cpu_reset", int_log)
+        argv = self.grading.argv(cmdline, "int,cpu_reset", int_log, loader, container)
         triage.rerun_for_int_log(argv, machine.sent, int_log, timeout=machine.default_timeout * 2)
         chain = triage.fault_chain(triage.read_tail(int_log))
         if not chain:
@@ -329,14 +424,21 @@ def pytest_runtest_makereport(item, call):
         return
     doc = dict(item.user_properties).get(scores.DOC)
     about = f"\n--- what this test checks ---\n{doc}" if doc else ""
+    o = item.stash.get(OCHRE, None)
+    logs = [m.log_path for m in o.machines] if o is not None else []
     if call.excinfo.errisinstance(GradeFailure):
         rep.longrepr = str(call.excinfo.value) + about
-        return
-    o = item.stash.get(OCHRE, None)
-    if o is not None and o.machines:
+        parts = call.excinfo.value.parts
+    elif o is not None and o.machines:
         m = o.machines[-1]
+        headline = str(call.excinfo.value).strip().split("\n")[0] or call.excinfo.typename
+        parts = m.parts(headline, str(call.excinfo.value))
         rep.longrepr = (f"{rep.longrepr}\n\n" + m.report("Kernel state when the test failed:")
                         + about)
+    else:
+        parts = {"headline": str(call.excinfo.value).strip().split("\n")[0]}
+    # For the HTML report, in the process that writes it (also across xdist).
+    rep.user_properties.append((scores.FAILURE, dict(parts, logs=logs)))
 
 
 class _ScoreCollector:
@@ -364,11 +466,25 @@ def pytest_terminal_summary(terminalreporter, config):
     terminalreporter.section("Ochre score")
     for line in lines:
         terminalreporter.write_line(line)
+    html = config.stash.get(HTML, None)
+    if html:
+        terminalreporter.write_line(f"HTML report: {os.path.relpath(html)}")
 
 
 def pytest_sessionfinish(session):
     config = session.config
+    recorder = config.stash.get(RECORDER, None)
+    if recorder is not None and not config.option.collectonly:
+        durations.save(config.stash[TIMES], recorder.measured)
+    if _is_worker(config):
+        return
+    duration = time.monotonic() - config.stash[STARTED]
     path = config.getoption("gradescope")
-    if path and not _is_worker(config):
-        duration = time.monotonic() - config.stash[STARTED]
+    if path:
         config.stash[SCOREBOARD].gradescope(path, duration)
+    grading = config.stash[GRADING]
+    html = config.getoption("html") or (grading and os.path.join(grading.log_dir, "report.html"))
+    if html and config.stash[SCOREBOARD].results and not config.option.collectonly:
+        report.write_run(html, config.stash[SCOREBOARD], duration,
+                         record=bool(grading and grading.record))
+        config.stash[HTML] = html

@@ -13,6 +13,7 @@ LAB = "ochre_lab"
 POINTS = "ochre_points"
 DOC = "ochre_doc"
 ORDER = "ochre_order"   # (file, line): the table lists tests in source order
+FAILURE = "ochre_failure"   # GradeFailure.parts of a failed phase (ochre/report.py)
 VISIBILITY = "ochre_visibility"
 
 # Gradescope's visibilities, for a test and for the whole result.
@@ -39,6 +40,7 @@ class TestResult:
         self.outcome = "passed"   # until a phase says otherwise
         self.output = []
         self.ran = False          # the call phase happened
+        self.failures = []        # GradeFailure.parts of each failed phase
 
     @property
     def score(self):
@@ -76,6 +78,9 @@ class Scoreboard:
             result.ran = True
         if report.failed:
             result.outcome = "failed"
+            failure = dict(report.user_properties).get(FAILURE)
+            if failure:
+                result.failures.append(failure)
             text = report.longreprtext
             if report.when != "call":
                 text = f"[error in test {report.when}]\n{text}"

@@ -27,17 +27,19 @@ def lab_dirs(root=REPO_ROOT):
     return labs
 
 
-def _load_qemu_module():
-    """common/mk/qemu.py, the one implementation of the QEMU command line
-    (`make qemu` runs it as a program; here it is a module)."""
-    path = os.path.join(REPO_ROOT, "common", "mk", "qemu.py")
-    spec = importlib.util.spec_from_file_location("ochre_qemu", path)
+def _load_mk_module(name):
+    """common/mk/NAME.py as a module: qemu.py, the one implementation of the
+    QEMU command line, and bootmods.py, the module container (make runs
+    both as programs)."""
+    path = os.path.join(REPO_ROOT, "common", "mk", f"{name}.py")
+    spec = importlib.util.spec_from_file_location(f"ochre_{name}", path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
 
 
-qemu = _load_qemu_module()
+qemu = _load_mk_module("qemu")
+bootmods = _load_mk_module("bootmods")
 read_qemu_args = qemu.read_qemu_args
 fw_cfg_cmdline = qemu.fw_cfg_cmdline
 KERNEL_EXIT_CODES = qemu.KERNEL_EXIT_CODES
@@ -45,14 +47,15 @@ describe_status = qemu.describe_status
 qemu_status = qemu.qemu_status
 
 
-def qemu_argv(base_args, cmdline, debug=None, debug_log=None, icount=True):
+def qemu_argv(base_args, cmdline, debug=None, debug_log=None, icount=True, rr=None):
     """Full argv for one graded boot (qemu.qemu_argv with the graded -icount).
 
     debug: QEMU -d flags ("cpu_reset" lets the grader tell a triple fault
-    from other resets); debug_log: where -d goes.
+    from other resets); debug_log: where -d goes. rr: record the run
+    (ochre/record.py; record/replay's own -icount replaces the graded one).
     """
     return qemu.qemu_argv(base_args, cmdline, icount=qemu.GRADED_ICOUNT if icount else None,
-                          debug=debug, debug_log=debug_log)
+                          debug=debug, debug_log=debug_log, rr=rr)
 
 
 def orphan_guard():
@@ -74,19 +77,23 @@ def shell_quote(value):
     return shlex.quote(value)
 
 
-def reproduce_command(lab_dir, cmdline, cwd=None, iso=None):
+def reproduce_command(lab_dir, cmdline, cwd=None, loader="grub", paths=None):
     """The command that boots exactly this kernel with this command line,
     typed in cwd (default: the current directory, where the grade started).
 
-    iso: the ISO that was graded, when it is not the one `make qemu` in
-    lab_dir builds (grading with --build-root): then the command boots that
-    ISO (QEMU_ISO, an absolute path, since make -C changes directory) and
-    builds nothing.
+    loader "direct" adds BOOT=direct (the grader's boot). paths: make
+    variables naming what was graded when it is not what `make qemu` in
+    lab_dir builds (QEMU_ISO, or QEMU_KERNEL and QEMU_MODULES, after
+    grading with --build-root; QEMU_MODULES for a test's own modules):
+    then the command boots those files (absolute paths, since make -C
+    changes directory) and builds nothing.
     """
     rel = os.path.relpath(lab_dir, cwd or os.getcwd())
     cmd = "make qemu" if rel == "." else f"make -C {shlex.quote(rel)} qemu"
-    if iso:
-        cmd += f" QEMU_ISO={shlex.quote(os.path.abspath(iso))}"
+    if loader == "direct":
+        cmd += " BOOT=direct"
+    for var, path in (paths or {}).items():
+        cmd += f" {var}={shlex.quote(os.path.abspath(path))}"
     if cmdline:
         cmd += f" CMDLINE={shell_quote(cmdline)}"
     return cmd

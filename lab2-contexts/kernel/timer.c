@@ -8,6 +8,7 @@
  */
 #include "kernel.h"
 #include "context.h"
+#include "memlayout.h"
 #include "timer.h"
 #include "trap.h"
 #include "x86.h"
@@ -20,6 +21,13 @@
 #define PIT_CH0		0x40
 #define PIT_CMD		0x43
 #define PIT_FREQ	1193182
+#define LAPIC_PHYS	0xfee00000UL	/* the local APIC's registers */
+#define LAPIC_SVR	0x0f0		/* spurious vector; bit 8 enables */
+#define LAPIC_LINT0	0x350
+#define LAPIC_LINT1	0x360
+#define APIC_SW_ENABLE	0x100
+#define LVT_EXTINT	0x700		/* deliver as the PIC's interrupt */
+#define LVT_NMI		0x400
 
 static volatile uint64_t ticks;
 static bool user_code_ran;
@@ -62,6 +70,22 @@ void pic_unmask(int irq)
 		outb(PIC1_DATA, inb(PIC1_DATA) & ~(1 << 2));	/* cascade */
 }
 
+/*
+ * The PIC's interrupt line reaches the CPU through the local APIC's LINT0
+ * pin, which a PC BIOS sets to pass it through ("virtual wire" mode). A
+ * minimal firmware (qboot, under direct boot) leaves LINT0 masked, as at
+ * reset, and no timer interrupt would ever arrive: so we set virtual wire
+ * mode ourselves, whichever firmware ran. (Through PHYS_OFFSET, which maps
+ * the first 4 GiB, device registers included.)
+ */
+static void lapic_virtual_wire(void)
+{
+	volatile uint32_t *lapic = phys_to_virt(LAPIC_PHYS);
+	lapic[LAPIC_SVR / 4] |= APIC_SW_ENABLE;
+	lapic[LAPIC_LINT0 / 4] = LVT_EXTINT;
+	lapic[LAPIC_LINT1 / 4] = LVT_NMI;
+}
+
 static void pit_init(void)
 {
 	uint16_t divisor = PIT_FREQ / TIMER_HZ;
@@ -97,6 +121,7 @@ TRAP_HANDLER(T_IRQ0, timer_interrupt);
 
 static void timer_init(void)
 {
+	lapic_virtual_wire();
 	pic_init();
 	pit_init();
 }

@@ -33,9 +33,18 @@ int main(void)
 		_exit(1);
 	}
 	usleep(10000);
+	uint64_t t0 = clock_ns();
 	CHECK_EQ(kill(sleeper, SIGKILL), 0);
 	CHECK_EQ(waitpid(sleeper, &status, 0), sleeper);
 	CHECK(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+	/* Woken by the kill, not by the end of its 100 s (guest time). */
+	long waited_ms = (long)((clock_ns() - t0) / 1000000);
+	if (waited_ms >= 5000) {
+		printf("killtest: FAIL %s:%d: waitpid for the killed sleeper "
+		       "took %ld ms: the kill did not wake it\n", __FILE__,
+		       __LINE__, waited_ms);
+		exit(1);
+	}
 
 	/* A child blocked in waitpid on its own child; the grandchild lives
 	 * on and is adopted by init (us). */

@@ -8,6 +8,7 @@
 #include "utest.h"
 #include <fcntl.h>
 #include <ochre/elf.h>
+#include <ochre/layout.h>
 #include <ochre_scheme.h>
 #include <signal.h>
 #include <stdint.h>
@@ -105,11 +106,30 @@ static void put(const char *path, const void *data, size_t len)
 	CHECK_EQ(close(fd), 0);
 }
 
+/* A pointer exec put on the new stack must point into the new stack
+ * (HANDOUT.md §6.2): an address of the old image names memory that is gone
+ * (or, by luck, a copy of it in the new image). */
+static void check_on_stack(const char *vec, int i, const void *p)
+{
+	uintptr_t a = (uintptr_t)p, lo = USER_STACK_TOP - USER_STACK_PAGES * 4096UL;
+	if (a < lo || a >= USER_STACK_TOP) {
+		printf("%s: FAIL %s:%d: %s[%d] = %#lx, not on the new stack "
+		       "[%#lx, %#lx): an address of the old image?\n", utest_name,
+		       __FILE__, __LINE__, vec, i, (unsigned long)a,
+		       (unsigned long)lo, (unsigned long)USER_STACK_TOP);
+		exit(1);
+	}
+}
+
 /* The exec'd side: argv = execerr child <keep> <cloexec> a "" "b c" */
 static int child(int argc, char **argv, char **envp)
 {
 	utest_name = "execerr (exec'd child)";
 	CHECK_EQ(argc, 7);
+	for (int i = 0; i < argc; i++)
+		check_on_stack("argv", i, argv[i]);
+	for (int i = 0; envp[i]; i++)
+		check_on_stack("envp", i, envp[i]);
 	CHECK(strcmp(argv[4], "a") == 0 && strcmp(argv[5], "") == 0 &&
 	      strcmp(argv[6], "b c") == 0 && argv[7] == NULL);
 	CHECK(envp[0] && strcmp(envp[0], "K=v") == 0 && envp[1] == NULL);

@@ -108,11 +108,36 @@ int main(void)
 	bad = r;
 	bad.rip = 0xffffffff80000000UL;
 	CHECK_ERR(write(regs, &bad, sizeof(bad)), EINVAL);
+	int start = popen_(pid, "start", O_WRONLY);
+	CHECK(start >= 0);
+	/* start refuses registers that cannot run (HANDOUT.md §3.3): rip
+	 * not in executable code, rsp not on a writable page. */
+	static const struct { uint64_t rip, rsp; const char *what; } unstartable[] = {
+		{ STACK, STACK + 4096, "rip in the no-execute stack" },
+		{ 0x30000000, STACK + 4096, "rip unmapped" },
+		{ CODE, CODE + 4096, "rsp on read-only code" },
+		{ CODE, 0x30001000, "rsp unmapped" },
+	};
+	for (unsigned i = 0; i < sizeof(unstartable) / sizeof(unstartable[0]); i++) {
+		bad = r;
+		bad.rip = unstartable[i].rip;
+		bad.rsp = unstartable[i].rsp;
+		CHECK_EQ(write(regs, &bad, sizeof(bad)), sizeof(bad));
+		errno = 0;
+		long got = write(start, "x", 1);
+		if (got != -1 || errno != EINVAL) {
+			printf("primtest: FAIL %s:%d: start with %s (rip %#lx, "
+			       "rsp %#lx): got %ld errno %d %s, expected -1 "
+			       "errno 22 EINVAL\n", __FILE__, __LINE__,
+			       unstartable[i].what, (unsigned long)bad.rip,
+			       (unsigned long)bad.rsp, got, errno,
+			       utest_errname(errno));
+			exit(1);
+		}
+	}
 	r.rip = CODE;
 	r.rsp = STACK + 4096;
 	CHECK_EQ(write(regs, &r, sizeof(r)), sizeof(r));
-	int start = popen_(pid, "start", O_WRONLY);
-	CHECK(start >= 0);
 	CHECK_EQ(write(start, "x", 1), 1);
 	/* Started: the embryo files are closed to us now. */
 	CHECK_ERR(write(start, "x", 1), EBUSY);

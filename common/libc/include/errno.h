@@ -5,6 +5,6 @@
 
 extern int errno;
 const char *strerror(int err);
-const char *errno_name(int err);	/* "ENOMEM"; "E?" if unknown */
+const char *errno_name(int err);	/* "ENOMEM"; "E?" if unknown (common/lib) */
 
 #endif

@@ -1,0 +1,414 @@
+"""Batch grading (grader/batch, make batch, grader/batch.sbatch on Slurm) of
+six lab-1 submissions: each gets its right score, a second batch gives the
+same results, a batch killed half-way and started again grades only what was
+missing, and no QEMU of theirs is left running afterwards.
+
+The six (lab 1 is the cheapest lab to grade; 42 points):
+
+    correct   the reference solution, as a .tar.gz             42/42
+    starter   lab 1's starter code                              0/42
+    panic     the solution, kfree panics: the heap tests       34/42
+              (2 + 4 + 2 points) fail at once; it also "fixes"
+              the kernel tests to return at once and adds a
+              file of lab 2: both ignored, or it would get 42
+    hang      the solution, pagefault_report halts forever     38/42
+              with interrupts off: test_pagefault (4) times out
+    nobuild   the solution with a syntax error                  0/42  build failed
+    garbled   an archive that is not one                        0/0   unreadable
+
+Each graded submission costs about 21 QEMU boots (lab 0 and lab 1 tests),
+so only four of them boot; the test's CPU time is mostly theirs.
+"""
+
+import csv
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import tarfile
+import time
+import uuid
+
+import pytest
+
+from conftest import ROOT, sh
+
+sys.path.insert(0, str(ROOT / "grader"))
+import handout  # noqa: E402
+
+LAB_FILES = handout.editable_files(1)
+EXPECTED = {   # submission -> (score, max, status)
+    "correct": (42, 42, "graded"),
+    "hang": (38, 42, "graded"),
+    "nobuild": (0, 42, "build failed"),
+    "panic": (34, 42, "graded"),
+    "starter": (0, 42, "graded"),
+    "garbled": (0, 0, "unreadable"),
+}
+ARCHIVES = ("correct", "garbled")
+# The tests each broken submission must fail (and no others).
+FAILING = {
+    "panic": {"test_heap_basic", "test_heap_stress", "test_heap_reuse"},
+    "hang": {"test_pagefault"},
+}
+
+
+def solution_region(text, title):
+    """The index just after the BEGIN line of the solution region titled
+    title (the marker is spelled in pieces so this file has none)."""
+    begin = "/* BEGIN LAB" + "1 SOLUTION: " + title + " */\n"
+    return text.index(begin) + len(begin)
+
+
+def write_files(dest, files):
+    for rel, text in files.items():
+        path = dest / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+
+
+def make_submissions(dest, scratch, names=tuple(EXPECTED)):
+    """The submissions of the module docstring that names lists, in dest."""
+    solved = {p: (ROOT / p).read_text() for p in LAB_FILES}
+    handout.make_tree(str(scratch / "tree"), lab=1, quiet=True, force=True)
+    starter = {p: (scratch / "tree" / p).read_text() for p in LAB_FILES}
+
+    subs = {}
+    subs["correct"] = solved
+    subs["starter"] = starter
+
+    panic = dict(solved)
+    heap = panic["lab1-paging/kernel/heap.c"]
+    at = solution_region(heap, "§5 kfree")
+    panic["lab1-paging/kernel/heap.c"] = (heap[:at] + "\tif (p)\n\t\tpanic(\"kfree: "
+                                          "this submission panics\");\n" + heap[at:])
+    tests = "lab1-paging/kernel/paging_tests.c"
+    tampered, n = re.subn(r"^(KTEST\(\w+\)\n\{)$", r"\1 return;",
+                          (ROOT / tests).read_text(), flags=re.M)
+    assert n >= 10, f"{tests}: the KTEST pattern matched {n} times"
+    panic.update({tests: tampered, "lab2-contexts/kernel/extra.c": "int tampered;\n"})
+    subs["panic"] = panic
+
+    hang = dict(solved)
+    pf = hang["lab1-paging/kernel/pagefault.c"]
+    at = solution_region(pf, "§6 pagefault_report")
+    hang["lab1-paging/kernel/pagefault.c"] = (pf[:at] + "\tfor (;;)\n\t\tasm volatile("
+                                              "\"cli; hlt\");\n" + pf[at:])
+    subs["hang"] = hang
+
+    nobuild = dict(solved)
+    nobuild["lab1-paging/kernel/frame.c"] += "\nint this is not C;\n"
+    subs["nobuild"] = nobuild
+
+    dest.mkdir(parents=True)
+    for name in names:
+        if name == "garbled":
+            (dest / "garbled.tar.gz").write_bytes(b"not an archive\n")
+        elif name in ARCHIVES:      # as `make submit` writes one
+            write_files(scratch / name, subs[name])
+            with tarfile.open(dest / f"{name}.tar.gz", "w:gz") as tar:
+                tar.add(scratch / name, arcname=name)
+        else:
+            write_files(dest / name, subs[name])
+
+
+# ---- what the tests check ----------------------------------------------------
+
+def tagged(tag):
+    """[(pid, command)] of the processes whose environment has
+    BATCH_TEST_TAG=tag: those a batch of this test started (autograde,
+    pytest, QEMU all inherit it), and no one else's."""
+    mark = f"BATCH_TEST_TAG={tag}".encode()
+    found = []
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{pid}/environ", "rb") as f:
+                if mark not in f.read().split(b"\0"):
+                    continue
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                found.append((int(pid), f.read().replace(b"\0", b" ").decode()[:200]))
+        except OSError:
+            pass     # gone meanwhile, or a zombie
+    return found
+
+
+def assert_none_left(tag, what):
+    """No process of the batch is left a few seconds after it ended (the
+    kernel kills a PID namespace's processes asynchronously)."""
+    deadline = time.monotonic() + 10
+    while tagged(tag) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    left = tagged(tag)
+    assert not left, f"left running after {what}:\n" + "\n".join(f"  {p} {c}" for p, c in left)
+
+
+def roster(out):
+    with open(out / "roster.csv", newline="") as f:
+        rows = list(csv.reader(f))
+    assert rows[0] == ["submission", "score", "max", "status"], rows[0]
+    return {r[0]: (int(r[1]), int(r[2]), r[3]) for r in rows[1:]}
+
+
+def results(out, name):
+    with open(out / "submissions" / name / "results.json") as f:
+        return json.load(f)
+
+
+def outcomes(out, name):
+    """{test name: (score, status)} of one graded submission."""
+    return {t["name"]: (t["score"], t["status"]) for t in results(out, name)["tests"]}
+
+
+def check_grades(out, names=tuple(EXPECTED)):
+    """Each submission has its expected score, and the broken ones fail
+    exactly the tests their mistake breaks."""
+    got = roster(out)
+    assert {n: got.get(n) for n in names} == {n: EXPECTED[n] for n in names}
+    for name, tests in FAILING.items():
+        if name not in names:
+            continue
+        failed = {t.split(": ")[-1] for t, (_, status) in outcomes(out, name).items()
+                  if status == "failed"}
+        assert failed == tests, f"{name}: failed {sorted(failed)}, expected {sorted(tests)}"
+    if "nobuild" in names:
+        assert "this is not C" in results(out, "nobuild")["output"]
+    if "panic" in names:
+        ignored = {i["path"] for i in results(out, "panic")["extra_data"]["ignored"]}
+        assert "lab1-paging/kernel/paging_tests.c" in ignored, ignored
+        assert any(p.startswith("lab2-contexts") for p in ignored), ignored
+
+
+def finished(out):
+    """{name: (inode, mtime) of its results.json} of the graded submissions."""
+    done = {}
+    for d in (out / "submissions").iterdir() if (out / "submissions").exists() else []:
+        st = os.stat(d / "results.json")
+        done[d.name] = (st.st_ino, st.st_mtime_ns)
+    return done
+
+
+@pytest.fixture
+def batch_env(tmp_path, monkeypatch):
+    """HOME is tmp_path (the commands say ~/subs as docs/instructors.md
+    does) and every process started carries a tag of its own."""
+    tag = uuid.uuid4().hex
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.setenv("BATCH_TEST_TAG", tag)
+    return tag
+
+
+# ---- one machine -------------------------------------------------------------
+
+@pytest.mark.timeout(900)
+def test_batch_grades_resumes_identically(tmp_path, batch_env):
+    """Six submissions graded by `make batch`, each with its right score;
+    then graded again from scratch, killed half-way (SIGTERM) and started
+    again: the finished ones are not regraded, and the results are the same
+    as the first batch's. No QEMU is left after any of it."""
+    tag = batch_env
+    make_submissions(tmp_path / "subs", tmp_path / "scratch")
+
+    r = sh("make batch SUBMISSIONS=~/subs LAB=1 OUT=~/first JOBS=3", timeout=900)
+    assert r.returncode == 0, r.stdout
+    first = tmp_path / "first"
+    check_grades(first)
+    assert set(roster(first)) == set(EXPECTED)
+    assert_none_left(tag, "make batch")
+
+    second = tmp_path / "second"
+    command = "grader/batch --lab 1 ~/subs --out ~/second"     # -j nproc
+    log = open(tmp_path / "killed.log", "w")
+    proc = subprocess.Popen(["bash", "-c", command], cwd=ROOT, stdout=log,
+                            stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+    saw_qemu = False
+    deadline = time.monotonic() + 600
+    while len(finished(second)) < len(EXPECTED) // 2:
+        assert proc.poll() is None, open(tmp_path / "killed.log").read()
+        assert time.monotonic() < deadline, "no half-way point in 600 s"
+        saw_qemu = saw_qemu or any("qemu-system" in c for _, c in tagged(tag))
+        time.sleep(0.2)
+    proc.send_signal(signal.SIGTERM)     # bash execs grader/batch: `kill PID`
+    assert proc.wait(timeout=60) == 128 + signal.SIGTERM, open(tmp_path / "killed.log").read()
+    log.close()
+    assert saw_qemu, "the tag check cannot see this batch's QEMUs"
+    assert_none_left(tag, "grader/batch was killed")
+    done = finished(second)
+    assert len(done) < len(EXPECTED), "everything finished before the kill"
+    assert set(roster(second)) == set(done)
+
+    r = sh(command, timeout=900)
+    assert r.returncode == 0, r.stdout
+    assert f"{len(done)} already graded, not regraded: {' '.join(sorted(done))}" in r.stdout
+    now = finished(second)
+    assert {n: now[n] for n in done} == done, "a finished submission was graded again"
+    check_grades(second)
+    for name in EXPECTED:
+        assert outcomes(second, name) == outcomes(first, name), name
+    assert_none_left(tag, "the resumed grader/batch")
+
+
+# ---- Slurm -------------------------------------------------------------------
+
+SLURM_CONF = """\
+ClusterName=ochretest
+SlurmctldHost=localhost(127.0.0.1)
+SlurmctldPort={ctld_port}
+SlurmdPort={slurmd_port}
+SlurmUser=root
+SlurmdUser=root
+AuthType=auth/munge
+AuthInfo=socket={dir}/munge.socket
+CredType=cred/munge
+StateSaveLocation={dir}/state
+SlurmdSpoolDir={dir}/spool
+SlurmctldPidFile={dir}/slurmctld.pid
+SlurmdPidFile={dir}/slurmd.pid
+SlurmctldLogFile={dir}/slurmctld.log
+SlurmdLogFile={dir}/slurmd.log
+ProctrackType=proctrack/linuxproc
+TaskPlugin=task/none
+JobAcctGatherType=jobacct_gather/none
+AccountingStorageType=accounting_storage/none
+MpiDefault=none
+MailProg=/bin/true
+ReturnToService=2
+SchedulerType=sched/backfill
+SelectType=select/cons_tres
+SelectTypeParameters=CR_CPU
+NodeName=ochretest1 NodeHostname=localhost NodeAddr=127.0.0.1 CPUs={cpus} State=UNKNOWN
+PartitionName=test Nodes=ochretest1 Default=YES MaxTime=INFINITE State=UP
+"""
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def slurm(tmp_path, monkeypatch):
+    """A one-node Slurm (Debian's slurm-wlm and munge) with everything of
+    its own in a temporary directory: munge key and socket, configuration,
+    state; SLURM_CONF points at it. The daemons run in the foreground as
+    this test's children and are stopped and reaped afterwards."""
+    if os.geteuid() != 0:
+        pytest.skip("slurmd must run as root to start jobs as the user who submits them; "
+                    "this test starts Slurm's daemons itself")
+    d = tmp_path / "slurm"
+    for sub in ("state", "spool"):
+        (d / sub).mkdir(parents=True)
+    (d / "munge").mkdir(mode=0o700)
+    key = d / "munge" / "munge.key"
+    key.write_bytes(os.urandom(1024))
+    key.chmod(0o400)
+    conf = d / "slurm.conf"
+    conf.write_text(SLURM_CONF.format(dir=d, ctld_port=free_port(), slurmd_port=free_port(),
+                                      cpus=os.cpu_count()))
+    monkeypatch.setenv("SLURM_CONF", str(conf))
+    # The daemons are not the batch's: without its tag (jobs get the tag
+    # from sbatch, which passes on the environment of whoever submits).
+    env = {k: v for k, v in os.environ.items() if k != "BATCH_TEST_TAG"}
+    quiet = dict(stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT,
+                 env=env)
+    daemons = [subprocess.Popen(
+        ["munged", "--foreground", "--force", f"--socket={d}/munge.socket",
+         f"--key-file={key}", f"--pid-file={d}/munged.pid", f"--log-file={d}/munged.log",
+         f"--seed-file={d}/munged.seed"], **quiet)]
+    try:
+        wait_for(lambda: (d / "munge.socket").exists(), 10, "munged's socket", d)
+        daemons.append(subprocess.Popen(["slurmctld", "-D", "-c", "-f", str(conf)], **quiet))
+        daemons.append(subprocess.Popen(["slurmd", "-D", "-N", "ochretest1", "-f", str(conf)],
+                                        **quiet))
+        wait_for(lambda: subprocess.run(["sinfo", "-h", "-o", "%t"], capture_output=True,
+                                        text=True).stdout.strip() == "idle",
+                 30, "the node to be idle (sinfo)", d)
+        yield d
+    finally:
+        for proc in reversed(daemons):
+            proc.terminate()
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+
+
+def wait_for(ready, seconds, what, logs):
+    deadline = time.monotonic() + seconds
+    while not ready():
+        if time.monotonic() > deadline:
+            text = "".join(f"--- {p.name}\n{p.read_text()[-3000:]}" for p in
+                           sorted(logs.glob("*.log")))
+            pytest.fail(f"no {what} after {seconds} s\n{text}", pytrace=False)
+        time.sleep(0.2)
+
+
+def documented_commands(section):
+    """The ```sh block of a section of docs/instructors.md."""
+    text = (ROOT / "docs" / "instructors.md").read_text()
+    body = text.split(f"\n## {section}\n", 1)[1].split("\n## ", 1)[0]
+    return re.search(r"```sh\n(.*?)```", body, re.S).group(1)
+
+
+@pytest.mark.timeout(600)
+def test_slurm_array(tmp_path, batch_env, slurm):
+    """docs/instructors.md's Slurm commands, as typed, on a one-node Slurm
+    over three submissions (the solution, one that does not build, an
+    archive that cannot be read): one array task grades each, the final job
+    writes the roster and grades nothing again."""
+    tag = batch_env
+    make_submissions(tmp_path / "subs", tmp_path / "scratch",
+                     names=("correct", "nobuild", "garbled"))
+
+    r = sh(documented_commands("Slurm"), timeout=60)
+    assert r.returncode == 0, r.stdout
+    wait_for(lambda: not subprocess.run(["squeue", "-h"], capture_output=True,
+                                        text=True).stdout.strip(),
+             600, "end of the jobs (squeue)", slurm)
+    out = tmp_path / "graded"
+    logs = sorted(p.name for p in (out / "logs").glob("slurm-*.log"))
+    tasks = [n for n in logs if "_" in n]
+    assert len(tasks) == 3 and len(logs) == 4, logs
+    final = next((out / "logs" / n).read_text() for n in logs if "_" not in n)
+    assert "3 already graded, not regraded" in final, final
+    names = ("correct", "nobuild", "garbled")
+    assert set(roster(out)) == set(names)
+    check_grades(out, names)
+    assert_none_left(tag, "the Slurm jobs")
+
+
+def test_batch_killed_outright_leaves_no_qemu(tmp_path, batch_env):
+    """grader/batch killed with SIGKILL while a QEMU of it runs: nothing it
+    started survives (each autograde is PID 1 of a PID namespace that dies
+    with it), and nothing is counted as graded."""
+    tag = batch_env
+    make_submissions(tmp_path / "subs", tmp_path / "scratch", names=("correct",))
+    proc = subprocess.Popen(["bash", "-c", "grader/batch --lab 1 ~/subs --out ~/out"], cwd=ROOT,
+                            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True)
+    deadline = time.monotonic() + 300
+    while not any("qemu-system" in c for _, c in tagged(tag)):
+        assert proc.poll() is None, proc.stdout.read()
+        assert time.monotonic() < deadline, "no QEMU of the batch in 300 s"
+        time.sleep(0.1)
+    proc.kill()
+    proc.wait()
+    assert_none_left(tag, "grader/batch was killed with SIGKILL")
+    assert finished(tmp_path / "out") == {}
+
+
+def test_batch_hidden_tests_count(tmp_path, batch_env):
+    """make batch HIDDEN=dir reaches autograde: the example's hidden tests
+    (4 points) are in the maximum, also for a submission that does not
+    build (the cheapest one to grade)."""
+    make_submissions(tmp_path / "subs", tmp_path / "scratch", names=("nobuild",))
+    r = sh("make batch SUBMISSIONS=~/subs LAB=1 OUT=~/out HIDDEN=grader/hidden-example",
+           timeout=300)
+    assert r.returncode == 0, r.stdout
+    assert roster(tmp_path / "out") == {"nobuild": (0, 46, "build failed")}
+    names = [t["name"] for t in results(tmp_path / "out", "nobuild")["tests"]]
+    assert any("hidden" in n for n in names), names
