@@ -256,7 +256,7 @@ def test_starter_cannot_buy_points_by_tampering(tmp_path, lab1_tree):
     assert "[gw" not in text and "linux -- Python" not in text
     out = by_name(results)["test_frames_basic"]["output"]
     assert "full log: build/grade/lab1/test_frames_basic.log" in out
-    cmd = "make -C lab1-paging qemu CMDLINE='ktest=frames_basic'"
+    cmd = "make -C lab1-paging qemu BOOT=direct CMDLINE='ktest=frames_basic'"
     assert cmd in out
     r = sh(cmd, cwd=lab1_tree, timeout=300)
     assert "KTEST frames_basic: FAIL" in r.stdout, r.stdout[-3000:]
