@@ -9,6 +9,8 @@ SUBMISSION  a directory (a student's tree, or an unpacked `make submit`
             archive) or an archive: .tar.gz, .tgz, .tar or .zip (what `make
             submit` writes). A directory holding one archive and nothing
             else (Gradescope's /autograder/submission) means that archive.
+            Files without their directories (uploaded one by one) are
+            taken at the one editable path with that name.
 --out DIR   created if needed; always gets DIR/results.json (below).
 --hidden D  instructor tests to add (default: $OCHRE_HIDDEN, if set): a
             directory laid out like the tree (grader/test_*.py, and kernel
@@ -332,7 +334,13 @@ def autograde(lab, sub_path, out, hidden=None, jobs=None, timeout=DEFAULT_TIMEOU
     tree = os.path.join(scratch, "tree")
     try:
         log(f"lab {lab}: making the course's tree in {tree}")
-        handout.make_tree(tree, lab=lab, repo=repo, quiet=True)
+        try:
+            handout.make_tree(tree, lab=lab, repo=repo, quiet=True)
+        except SystemExit:   # handout.die(): the course's tree is broken, not the submission
+            why = "making the course's tree of the lab failed (see the autograder's stdout)"
+            finish(grader_failed_results(why), out, {"lab": lab, "status": "grader failed"},
+                   started, f"Graded as lab {lab} ({labdir}).")
+            return 0
         hidden_files = add_hidden(tree, hidden) if hidden else []
         try:
             sub = submission.read(sub_path, handout.editable_files(lab, repo), tree)

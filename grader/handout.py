@@ -93,9 +93,13 @@ def build_stripper(repo):
         return exe
     os.makedirs(os.path.dirname(exe), exist_ok=True)
     cc = os.environ.get("CC", "cc")
-    cmd = [cc, "-std=c11", "-O2", "-Wall", "-Wextra", "-Werror", "-o", exe, src]
+    # Built beside and renamed into place: processes making handouts at the
+    # same time (the host tests) never run a half-written stripper.
+    tmp = f"{exe}.{os.getpid()}"
+    cmd = [cc, "-std=c11", "-O2", "-Wall", "-Wextra", "-Werror", "-o", tmp, src]
     if subprocess.run(cmd).returncode != 0:
         die("building the stripper failed: " + " ".join(cmd))
+    os.replace(tmp, exe)
     return exe
 
 
@@ -160,7 +164,8 @@ def tree_files(repo):
         for top, dirs, names in os.walk(repo):
             dirs[:] = [d for d in dirs if d not in EXCLUDED_PARTS]
             rel = os.path.relpath(top, repo)
-            paths |= {os.path.normpath(os.path.join(rel, n)) for n in names}
+            links = [d for d in dirs if os.path.islink(os.path.join(top, d))]
+            paths |= {os.path.normpath(os.path.join(rel, n)) for n in names + links}
     files = []
     for path in sorted(paths):
         parts = path.split("/")
@@ -219,6 +224,12 @@ def editable_files(lab, repo=REPO_ROOT):
     return sorted(files)
 
 
+def is_handout(repo):
+    """True for a tree make_tree wrote: its lab directories have SUBMIT.txt."""
+    return any(os.path.exists(os.path.join(repo, d, SUBMIT_LIST))
+               for d in lab_dirs(repo).values())
+
+
 def write_submit_lists(dest, repo, upto):
     """Write labN-x/SUBMIT.txt for each lab 1..upto into the handout dest."""
     for lab, labdir in lab_dirs(repo).items():
@@ -246,7 +257,10 @@ def make_tree(dest, keep_solved=None, force=False, repo=REPO_ROOT, quiet=False, 
         if not (force or in_build):
             die(f"{dest} exists and is not empty (use --force to replace it)")
         shutil.rmtree(dest)
-    stripper = build_stripper(repo)
+    # A handout (the Gradescope autograder's source) has no regions left but
+    # keeps its solved labs' STARTER comments: copy it, never strip it again.
+    strip = not is_handout(repo)
+    stripper = build_stripper(repo) if strip else None
     files = tree_files(repo)
     if lab is not None:
         files = [f for f in files if not later_lab_file(f, lab)]
@@ -265,7 +279,7 @@ def make_tree(dest, keep_solved=None, force=False, repo=REPO_ROOT, quiet=False, 
         if os.path.islink(src):
             os.symlink(os.readlink(src), dst)
             continue
-        if not path.endswith(STRIP_SUFFIXES):
+        if not strip or not path.endswith(STRIP_SUFFIXES):
             shutil.copy2(src, dst)
             continue
         cmd = [stripper, "--stats"]

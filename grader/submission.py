@@ -192,9 +192,11 @@ def build_time_reads(path, data):
 
 
 def _why_ignored(path, tree):
+    exists = os.path.exists(os.path.join(tree, path))
     if path.startswith("grader/"):
-        return "grader file: the course's copy is used"
-    if os.path.exists(os.path.join(tree, path)):
+        return ("grader file: the course's copy is used" if exists else
+                "grader file: not part of this lab's grader")
+    if exists:
         return ("not a file you edit in this lab (see SUBMIT.txt in the lab directory): "
                 "the course's copy is used")
     return "not part of this lab's tree"
@@ -246,6 +248,11 @@ class _Reader:
         self.skipped = 0         # files under build/, .git/, caches
         self.unlisted = 0        # ignored files beyond MAX_IGNORED
         self.absent_dirs = {}    # top directory the lab's tree has not -> file count
+        # Files uploaded one by one (Gradescope's drag and drop) arrive
+        # without their directories: a bare name that one editable file has.
+        bases = [os.path.basename(p) for p in editable]
+        self.by_base = {os.path.basename(p): p for p in editable
+                        if bases.count(os.path.basename(p)) == 1}
 
     def ignore(self, path, reason):
         if len(self.sub.ignored) < MAX_IGNORED:
@@ -261,8 +268,13 @@ class _Reader:
         if not name.startswith(self.prefix):
             return self.ignore(name, "outside the submitted tree")
         rel = name[len(self.prefix):]
+        top = rel.split("/")[0]
         if any(part in SKIPPED_DIRS for part in rel.split("/")):
             self.skipped += 1
+        elif "/" in rel and rel not in self.editable and \
+                not os.path.lexists(os.path.join(self.tree, top)):
+            # A directory the lab's tree has not (a later lab's): counted as one.
+            self.absent_dirs[top] = self.absent_dirs.get(top, 0) + 1
         elif e.kind == "link":
             if not self.same_link(rel, e.target):
                 self.ignore(rel, "a symbolic link: links are never followed or graded")
@@ -272,6 +284,9 @@ class _Reader:
             self.sub.manifest = _manifest(e.read(), self.sub)
         elif rel in self.editable:
             self.take(e, rel)
+        elif rel in self.by_base and self.by_base[rel] not in self.sub.taken:
+            self.sub.notes.append(f"({rel} was taken as {self.by_base[rel]})")
+            self.take(e, self.by_base[rel])
         else:
             self.other(e, rel)
 
@@ -298,12 +313,7 @@ class _Reader:
         self.sub.taken[rel] = data
 
     def other(self, e, rel):
-        """Any other file: listed unless it is the course's copy unchanged;
-        a directory the lab's tree lacks (a later lab's) is counted as one."""
-        top = rel.split("/")[0]
-        if "/" in rel and not os.path.exists(os.path.join(self.tree, top)):
-            self.absent_dirs[top] = self.absent_dirs.get(top, 0) + 1
-            return
+        """Any other file: listed unless it is the course's copy unchanged."""
         if e.size <= MAX_FILE and self.total + e.size <= MAX_TOTAL:
             self.total += e.size
             if _unchanged(rel, e.size, e.read, self.tree):

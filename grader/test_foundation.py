@@ -133,6 +133,8 @@ def test_seam_provider_missing(ochre):
     from ochre import tree
     # Lab 1 has no seam that needs a provider: check lab 2's kernel then.
     lab = max(ochre.lab, SEAMS_FROM_LAB)
+    if lab not in tree.lab_dirs():
+        pytest.skip(f"lab {lab} is not in this tree (a handout of lab {ochre.lab} alone)")
     lab_dir = tree.lab_dirs()[lab]
     # One directory per graded lab: two labs' grades may run at once.
     build = os.path.join(tree.REPO_ROOT, "build", "seamtest", f"for-lab{ochre.lab}")

@@ -18,6 +18,10 @@ Two loaders boot the same kernel (common/mk/qemu-args tags their lines):
             container (common/mk/bootmods.py); no GRUB, a minimal firmware.
             What the grader boots; `make qemu BOOT=direct`.
 
+A run can also be recorded and replayed instruction for instruction (QEMU's
+record/replay: the grader's --record, common/mk/replay.py for `make replay`):
+qemu_argv(rr=...) adds what that needs (rr_args, replayable_disks).
+
 The command line comes from --cmdline or, from make, the CMDLINE variable
 (make exports it, so no shell quoting stands between the user and QEMU).
 Commas are doubled (QEMU splits option values at commas) and an empty

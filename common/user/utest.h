@@ -126,6 +126,18 @@ static inline void utest_unwatch(pid_t watchdog)
 
 #define UTEST_SOON_MS	5000
 
+/* CHECK_ERR for a call that must return soon (see utest_watch). */
+#define CHECK_ERR_SOON(call, e)                                            \
+	do {                                                               \
+		pid_t _w = utest_watch(__FILE__, __LINE__, #call,          \
+				       UTEST_SOON_MS);                     \
+		errno = 0;                                                 \
+		long _r = (long)(call);                                    \
+		int _e = errno;                                            \
+		utest_unwatch(_w);                                         \
+		utest_check_err(__FILE__, __LINE__, #call, _r, _e, (e));   \
+	} while (0)
+
 /* CHECK_EQ for a call that must return soon (see utest_watch). */
 #define CHECK_EQ_SOON(a, b)                                                \
 	do {                                                               \
@@ -152,19 +164,23 @@ static inline void utest_unwatch(pid_t watchdog)
 	} while (0)
 
 /* A syscall that must fail with errno e. */
+static inline void utest_check_err(const char *file, int line, const char *call,
+				   long r, int e, int want)
+{
+	if (r == -1 && e == want)
+		return;
+	printf("%s: FAIL %s:%d: %s: got %ld errno %d %s (%s), expected -1 "
+	       "errno %d %s (%s)\n", utest_name, file, line, call, r, e,
+	       utest_errname(e), strerror(e), want, utest_errname(want),
+	       strerror(want));
+	exit(1);
+}
+
 #define CHECK_ERR(call, e)                                                 \
 	do {                                                               \
 		errno = 0;                                                 \
 		long _r = (long)(call);                                    \
-		int _e = errno;                                            \
-		if (_r != -1 || _e != (e)) {                               \
-			printf("%s: FAIL %s:%d: %s: got %ld errno %d %s "  \
-			       "(%s), expected -1 errno %d %s (%s)\n",     \
-			       utest_name, __FILE__, __LINE__, #call, _r,  \
-			       _e, utest_errname(_e), strerror(_e), (e),   \
-			       utest_errname(e), strerror(e));             \
-			exit(1);                                           \
-		}                                                          \
+		utest_check_err(__FILE__, __LINE__, #call, _r, errno, (e)); \
 	} while (0)
 
 /* A signal's name ("SIGSEGV"), or "SIG?". */

@@ -33,10 +33,15 @@ PY = shlex.quote(sys.executable)
 SCHEMA = GRADER / "gradescope" / "results.schema.json"
 LAB1_FILES = ["lab1-paging/kernel/frame.c", "lab1-paging/kernel/heap.c",
               "lab1-paging/kernel/mapper.c", "lab1-paging/kernel/pagefault.c"]
+# Lab 1 has written questions (QUESTIONS.md): the answers are handed in too.
+ANSWERS = "lab1-paging/answers-lab1.txt"
 HIDDEN = GRADER / "hidden-example"
 HIDDEN_TESTS = {"test_hidden_frames_interleave": "hidden",
                 "test_hidden_heap_sizes": "after_due_date",
                 "test_hidden_boot_memory": "after_due_date"}
+# Tests that grade a submission (a build and some boots): pytest.ini's
+# 120 s per test is meant for one boot, and a loaded machine is slow.
+GRADES = pytest.mark.timeout(600)
 # The lab 1 points of the public tests and of the example's hidden tests.
 LAB1_POINTS = 42
 HIDDEN_POINTS = 4
@@ -95,7 +100,7 @@ def tar_with(path, members):
 
 
 def git_status():
-    return subprocess.run(["git", "-C", str(ROOT), "status", "--porcelain", "--ignored=no"],
+    return subprocess.run(["git", "-C", str(ROOT), "status", "--porcelain", "--untracked-files=no"],
                           capture_output=True, text=True).stdout
 
 
@@ -152,6 +157,24 @@ def test_handout_of_one_lab(tmp_path):
         assert not (tree / p).exists(), p
 
 
+def test_tree_of_a_lab_made_again_from_a_handout(tmp_path):
+    """The Gradescope zip holds lab N's handout, and autograde makes lab N's
+    tree from it: a handout is copied as it is (its solved labs keep STARTER
+    comments that the stripper would refuse), SUBMIT.txt and all."""
+    first, second = tmp_path / "first", tmp_path / "second"
+    handout.make_tree(str(first), lab=2, quiet=True)
+    assert handout.is_handout(str(first)) and not handout.is_handout(str(ROOT))
+    handout.make_tree(str(second), lab=2, repo=str(first), quiet=True)
+    one = sorted(str(p.relative_to(first)) for p in first.rglob("*"))
+    two = sorted(str(p.relative_to(second)) for p in second.rglob("*"))
+    assert one == two
+    for rel in one:
+        a, b = first / rel, second / rel
+        if a.is_file() and not a.is_symlink():
+            assert a.read_bytes() == b.read_bytes(), rel
+    assert handout.editable_files(2, str(second)) == handout.editable_files(2)
+
+
 def test_hidden_tests_never_in_a_handout():
     """No handout contains the hidden tests: not the directory, not a file
     that names one of them (the trees `make handout` and `make handout
@@ -182,31 +205,43 @@ def leaks(tree):
 def test_make_submit_as_typed(lab1_tree):
     """`make submit` at the top of a student tree (the fixture) and in the
     lab directory (README's "For students") write submit-lab1.tar.gz at
-    the top: the lab's four files and a manifest."""
+    the top: the lab's four files, the answers to its questions once they
+    exist, and a manifest."""
+    with tarfile.open(lab1_tree / "submit-lab1.tar.gz") as tar:
+        manifest = json.load(tar.extractfile("MANIFEST.json"))
+    assert manifest["missing"] == [ANSWERS]
+    (lab1_tree / ANSWERS).write_text("1. Because.\n")
     os.unlink(lab1_tree / "submit-lab1.tar.gz")
     r = sh("make submit", cwd=lab1_tree / "lab1-paging")
     assert r.returncode == 0, r.stdout
     with tarfile.open(lab1_tree / "submit-lab1.tar.gz") as tar:
         names = sorted(tar.getnames())
         manifest = json.load(tar.extractfile("MANIFEST.json"))
-    assert names == sorted(["MANIFEST.json"] + LAB1_FILES)
-    assert manifest["lab"] == 1 and [f["path"] for f in manifest["files"]] == LAB1_FILES
+    os.unlink(lab1_tree / ANSWERS)
+    assert names == sorted(["MANIFEST.json", ANSWERS] + LAB1_FILES)
+    assert manifest["lab"] == 1 and manifest["missing"] == []
+    assert [f["path"] for f in manifest["files"]] == sorted([ANSWERS] + LAB1_FILES)
 
 
 # ---- grading ------------------------------------------------------------------------
 
+@GRADES
 def test_solution_with_hidden_tests(tmp_path):
     """The solution's files in a zip (under a top directory, as a zipped
-    folder is) pass the hidden tests, given by OCHRE_HIDDEN (and a public
-    one: the whole grade of the solution is `make grade-all`'s); each test's
-    visibility reaches results.json unchanged."""
+    folder is) pass the hidden tests, given by OCHRE_HIDDEN (and the public
+    ones chosen: the whole grade of the solution is `make grade-all`'s);
+    each test's visibility reaches results.json unchanged."""
     sub = tmp_path / "solution.zip"
     with zipfile.ZipFile(sub, "w") as zf:
         for p in LAB1_FILES:
             zf.writestr("my-ochre/" + p, solution(p))
-    results = autograde(sub, tmp_path / "out", "--only", "hidden or frames_basic",
-                        hidden_env=HIDDEN)
+    results = autograde(sub, tmp_path / "out", "--only",
+                        "hidden or frames_basic or seam_provider_missing", hidden_env=HIDDEN)
     tests = by_name(results)
+    # Lab 1's tree has no lab 2 to build this foundation test's kernel from:
+    # it does not apply (skipped), and it is not shown as a failure.
+    seam = tests["test_seam_provider_missing"]
+    assert seam["status"] == "passed" and "skipped" in seam["output"], seam
     assert results["score"] == 3 + HIDDEN_POINTS, results["output"]
     for name, vis in HIDDEN_TESTS.items():
         assert tests[name]["visibility"] == vis and tests[name]["status"] == "passed"
@@ -215,6 +250,7 @@ def test_solution_with_hidden_tests(tmp_path):
     assert (tmp_path / "out" / "logs" / "test_frames_basic.log").exists()
 
 
+@GRADES
 def test_starter_cannot_buy_points_by_tampering(tmp_path, lab1_tree):
     """The starter (from `make submit`) plus tampering: a kernel test that
     returns at once (the issue's `return;` in KTEST(frames_basic)), a
@@ -238,7 +274,8 @@ def test_starter_cannot_buy_points_by_tampering(tmp_path, lab1_tree):
         ("lab1-paging/kernel/heap.c", ("symlink", "/etc/passwd")),
     ]
     sub = tar_with(tmp_path / "tampered.tar.gz", members)
-    results = autograde(sub, tmp_path / "out", "--hidden", HIDDEN)
+    results = autograde(sub, tmp_path / "out", "--hidden", HIDDEN,
+                        "--only", "frames_basic or hidden")
 
     assert results["score"] == 0, results["output"]
     ignored = {i["path"]: i["reason"] for i in results["extra_data"]["ignored"]}
@@ -256,12 +293,14 @@ def test_starter_cannot_buy_points_by_tampering(tmp_path, lab1_tree):
     assert "[gw" not in text and "linux -- Python" not in text
     out = by_name(results)["test_frames_basic"]["output"]
     assert "full log: build/grade/lab1/test_frames_basic.log" in out
-    cmd = "make -C lab1-paging qemu BOOT=direct CMDLINE='ktest=frames_basic'"
-    assert cmd in out
+    lines = out.split("\n")
+    cmd = lines[lines.index("--- reproduce this boot with ---") + 1]
+    assert cmd.startswith("make -C lab1-paging qemu ") and "ktest=frames_basic" in cmd, cmd
     r = sh(cmd, cwd=lab1_tree, timeout=300)
     assert "KTEST frames_basic: FAIL" in r.stdout, r.stdout[-3000:]
 
 
+@GRADES
 def test_submission_that_does_not_build(tmp_path):
     """Score 0, the compiler's error line (path from the tree's top) in a
     'build' entry, and every test of the lab listed as not run."""
@@ -275,10 +314,11 @@ def test_submission_that_does_not_build(tmp_path):
     assert "no_such_name" in build["output"] and "error" in build["output"]
     assert sum(t["max_score"] for t in results["tests"]) == LAB1_POINTS
     assert all(t["status"] == "failed" for t in results["tests"][1:] if t["max_score"])
-    assert results["extra_data"]["missing"] == LAB1_FILES[1:]
+    assert results["extra_data"]["missing"] == sorted(LAB1_FILES[1:] + [ANSWERS])
     assert "/tmp/" not in json.dumps(results)
 
 
+@GRADES
 def test_submission_whose_kernel_panics(tmp_path):
     """A frame allocator that panics: the tests fail with the panic as the
     headline; results.json is complete."""
@@ -293,6 +333,7 @@ def test_submission_whose_kernel_panics(tmp_path):
     assert "kernel PANIC" in out and "student bug" in out
 
 
+@GRADES
 def test_kernel_that_prints_forever(tmp_path):
     """A kernel printing in a loop is stopped at 1 MiB of serial output and
     the test says so; the log stays 1 MiB."""
@@ -324,7 +365,7 @@ def test_submission_reader_refuses_bad_files(tmp_path):
     """What the reader takes and what it ignores, without grading: symlinks
     (file and directory) never followed, oversized files, files of other
     directories, a path out of the tree in a zip, a directory holding one
-    archive (Gradescope's layout)."""
+    archive (Gradescope's layout), files uploaded without their directories."""
     tree = tmp_path / "course"
     (tree / "lab1-paging" / "kernel").mkdir(parents=True)
     for p in LAB1_FILES:
@@ -361,6 +402,15 @@ def test_submission_reader_refuses_bad_files(tmp_path):
     reasons = {i["path"]: i["reason"] for i in got.ignored}
     assert "leaves the tree" in reasons["../../outside.c"]
     assert "symbolic link" in reasons["lab1-paging/kernel/heap.c"]
+
+    # Files uploaded one by one, without their directories.
+    loose = tmp_path / "loose"
+    loose.mkdir()
+    (loose / "heap.c").write_text("loose\n")
+    (loose / "README").write_text("x\n")
+    got = submission.read(str(loose), LAB1_FILES, str(tree))
+    assert got.taken == {"lab1-paging/kernel/heap.c": b"loose\n"}
+    assert "README" in {i["path"] for i in got.ignored}
 
 
 @pytest.mark.parametrize("source", [
@@ -399,6 +449,7 @@ def test_course_sources_pass_the_build_time_check():
 
 # ---- Gradescope -------------------------------------------------------------------
 
+@GRADES
 def test_gradescope_zip(tmp_path, lab1_tree):
     """`make gradescope LAB=1 HIDDEN=grader/hidden-example` as typed: the
     zip has setup.sh and run_autograder at its top; unpacked as Gradescope
@@ -474,6 +525,7 @@ def qemus_under(path):
     return found
 
 
+@GRADES
 def test_stopped_autograde_leaves_nothing_behind(tmp_path):
     """SIGTERM while tests are booting (a batch being stopped): autograde
     exits, its QEMUs die and its scratch tree is removed."""

@@ -140,6 +140,15 @@ LAB3_MISTAKES = {
         "test_pipes",
         r"user test pipetest failed: pipetest: FAIL \S*pipetest\.c:\d+: "
         r"waitpid\(pid, &status, 0\): still blocked after \d+ ms"),
+    # Daemon death that forgets the requests in flight: a client whose
+    # request the daemon had read sleeps forever (HANDOUT.md §6.4, §8.4).
+    "daemon_death_forgets_inflight": (
+        [("lab3-schemes/kernel/user_scheme.c",
+          "\twhile (us->inflight) {\n\t\tstruct request *r = us->inflight;\n"
+          "\t\tus->inflight = r->next;\n\t\tcomplete(r, -EIO);\n\t}\n", "")],
+        "test_daemon_death",
+        r"user test daemondeath failed: daemondeath: FAIL \S*daemondeath\.c:\d+: "
+        r"open\(NAME \":/x\", O_RDONLY\): still blocked after \d+ ms"),
 }
 
 # Lab 4.

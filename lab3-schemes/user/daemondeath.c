@@ -154,7 +154,7 @@ int main(void)
 
 	/* The daemon exits instead of answering an open. */
 	pid_t d = start_daemon(DIE_ON_OPEN);
-	CHECK_ERR(open(NAME ":/x", O_RDONLY), EIO);
+	CHECK_ERR_SOON(open(NAME ":/x", O_RDONLY), EIO);
 	stop_daemon(d, 0);
 	CHECK_ERR(open(NAME ":/x", O_RDONLY), ENOENT);	/* gone, name free */
 	printf("daemondeath: death during open ok\n");
@@ -163,7 +163,7 @@ int main(void)
 	d = start_daemon(DIE_ON_READ);
 	int fd = open(NAME ":/x", O_RDWR);
 	CHECK(fd >= 0);
-	CHECK_ERR(read(fd, buf, sizeof(buf)), EIO);
+	CHECK_ERR_SOON(read(fd, buf, sizeof(buf)), EIO);	/* it was in flight */
 	check_dead_fd(fd);
 	stop_daemon(d, 0);
 	CHECK_ERR(unlink(NAME ":/x"), ENOENT);
@@ -198,7 +198,7 @@ int main(void)
 	d = start_daemon(CLOSE_EARLY);
 	fd = open(NAME ":/z", O_RDONLY);
 	CHECK(fd >= 0);
-	CHECK_ERR(read(fd, buf, sizeof(buf)), EIO);
+	CHECK_ERR_SOON(read(fd, buf, sizeof(buf)), EIO);	/* it was pending */
 	CHECK_EQ(wait_note(), 'c');
 	int mine = scheme_create(NAME);	/* free again, though d still runs */
 	CHECK(mine >= 0);
