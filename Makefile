@@ -21,6 +21,7 @@
 #   make deps           install missing Debian packages
 #   make clang          build every lab with clang as well (zero warnings)
 #   make bench          run the benchmarks of the most complete lab
+#   make profile        where fork's and mmap's instructions go, call by call
 #   make check-duplicates  no kernel logic repeated across labs (developers:
 #                       needs the `duplicates` tool, which CI does not have)
 
@@ -34,7 +35,7 @@ GRADED := $(foreach l,$(LABS),$(if $(wildcard $(foreach f,.py _*.py,grader/test_
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 
 .PHONY: all run test grade grade-all host-test handout handout-check deps submit gradescope \
-	clang bench clean help compile_commands.json check-duplicates batch replay replay-gdb
+	clang bench profile clean help compile_commands.json check-duplicates batch replay replay-gdb
 
 # Every lab, all at once: the sub-makes share the -j slots, so one lab's
 # serial steps (links, grub-mkrescue) overlap another's compiles.
@@ -45,7 +46,7 @@ build-%:
 	@$(MAKE) --no-print-directory -C $*
 
 help:
-	@sed -n '3,25p' Makefile
+	@sed -n '3,26p' Makefile
 
 deps:
 	@common/mk/deps.sh
@@ -114,6 +115,9 @@ check-duplicates:
 
 bench: deps
 	@$(MAKE) --no-print-directory -j$(JOBS) -C $(LATEST) bench
+
+profile: deps
+	@$(MAKE) --no-print-directory -j$(JOBS) -C $(LATEST) profile
 
 # For editors (clangd): the compile commands of the most complete lab.
 compile_commands.json:
