@@ -109,6 +109,7 @@ def test_make_run(repo_lock):
     assert "Error" not in t.text, t.text[-3000:]
 
 
+@pytest.mark.needs(solved=4)   # profiles the reference fork and exec
 def test_make_profile(repo_lock):
     """docs/bench.md's profiler: the trace of each benchmark operation
     accounts for its instructions (the segments add up to what user space

@@ -30,9 +30,12 @@ def handout_tree(tmp_path, lab):
 
 
 def summary(out):
-    """{"passed": n, "failed": n, ...} from pytest's last line."""
+    """{"passed": n, "failed": n, ...} from pytest's summary line (the last
+    line with the run's time: what a test printed cannot count)."""
+    lines = re.findall(r"^.*\bin [\d.]+s\b.*$", out, re.M)
+    assert lines, out[-3000:]
     counts = {}
-    for n, what in re.findall(r"(\d+) (passed|failed|skipped|errors?|deselected)", out):
+    for n, what in re.findall(r"(\d+) (passed|failed|skipped|errors?|deselected)", lines[-1]):
         counts[what.rstrip("s") if what.startswith("error") else what] = int(n)
     return counts
 
