@@ -281,6 +281,7 @@ def keep_only(tree, keep):
                 src.unlink()
 
 
+@pytest.mark.needs(lab=2)
 def test_bundled_program_rebuilds_when_its_header_changes(tree_copy):
     """Lab 2 links every program into the bootstrap image: touching a header
     rebuilds exactly the programs that include it."""

@@ -14,6 +14,8 @@ import shutil
 import subprocess
 import sys
 
+import pytest
+
 from conftest import ROOT, make, sh
 
 sys.path.insert(0, str(ROOT / "common" / "mk"))
@@ -70,6 +72,7 @@ def lab2_modules_without_bootstrap(tmp_path):
     return path
 
 
+@pytest.mark.needs(lab=2)
 def test_missing_bootstrap_module_like_grub(repo_lock, tmp_path):
     """A container without the bootstrap module boots, and the kernel stops
     with the panic that names it, the same line as a GRUB menu without the
