@@ -129,6 +129,7 @@ def test_make_profile(repo_lock):
     assert "prof: done" in r.stdout, r.stdout[-3000:]
 
 
+@pytest.mark.needs(solved=1)
 def test_make_qemu_ktest(repo_lock):
     """The handout's command runs one in-kernel test and exits 0."""
     r = make("-C lab1-paging qemu CMDLINE='ktest=frames_basic'")
@@ -169,6 +170,7 @@ def test_bad_input_one_line(repo_lock, args, message):
     assert len(lines) == 1 and re.search(message, lines[0]), r.stdout
 
 
+@pytest.mark.needs(solved=1)
 def test_make_from_another_directory(repo_lock, tmp_path):
     """make -C works from any directory."""
     r = make(f"-C {LAB1} qemu CMDLINE='ktest=frames_basic'", cwd=str(tmp_path))
