@@ -112,6 +112,7 @@ def test_damaged_container_in_the_kernel(repo_lock, tmp_path):
     assert run.returncode == qemu.qemu_status(qemu.EXIT_PANIC), run.returncode
 
 
+@pytest.mark.needs(solved=1)   # times boots to a PASS
 def test_bootbench(repo_lock):
     """`make bench`'s boot row (`make bootbench`): the same boot through
     GRUB and directly, timed side by side, and their ratio."""
