@@ -119,11 +119,11 @@ def make_submissions(dest, scratch, names=tuple(EXPECTED)):
 
 # ---- what the tests check ----------------------------------------------------
 
-def tagged(tag):
-    """[(pid, command)] of the processes whose environment has
-    BATCH_TEST_TAG=tag: those a batch of this test started (autograde,
+def tagged(tag, var="BATCH_TEST_TAG"):
+    """[(pid, command)] of the processes whose environment has var=tag:
+    with the default var, those a batch of this test started (autograde,
     pytest, QEMU all inherit it), and no one else's."""
-    mark = f"BATCH_TEST_TAG={tag}".encode()
+    mark = f"{var}={tag}".encode()
     found = []
     for pid in filter(str.isdigit, os.listdir("/proc")):
         try:
@@ -339,6 +339,7 @@ def slurm(tmp_path, monkeypatch):
         wait_for(lambda: subprocess.run(["sinfo", "-h", "-o", "%t"], capture_output=True,
                                         text=True).stdout.strip() == "idle",
                  30, "the node to be idle (sinfo)", d)
+        assert len(tagged(str(conf), var="SLURM_CONF")) >= 3, "the check below sees nothing"
         yield d
     finally:
         for proc in reversed(daemons):
@@ -348,6 +349,10 @@ def slurm(tmp_path, monkeypatch):
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait()
+    # slurmd's step daemons (slurmstepd) detach from it; they have its
+    # environment, SLURM_CONF included.
+    left = tagged(str(conf), var="SLURM_CONF")
+    assert not left, "Slurm processes left:\n" + "\n".join(f"  {p} {c}" for p, c in left)
 
 
 def wait_for(ready, seconds, what, logs):
