@@ -18,9 +18,11 @@
 #                       (build/batch/labN/roster.csv; docs/instructors.md)
 #   make handout-check  starter code builds, boots and fails its lab's tests
 #   make host-test      the grader's host tests (HOST_ARGS='-k NAME' for some)
-#   make deps           install missing Debian packages
+#   make deps           install missing Debian packages (deps-course: and
+#                       the tools only the course's own tests use)
 #   make clang          build every lab with clang as well (zero warnings)
 #   make bench          run the benchmarks of the most complete lab
+#   make profile        where fork's and mmap's instructions go, call by call
 #   make check-duplicates  no kernel logic repeated across labs (developers:
 #                       needs the `duplicates` tool, which CI does not have)
 
@@ -33,8 +35,8 @@ LATEST := $(lastword $(LABS))
 GRADED := $(foreach l,$(LABS),$(if $(wildcard $(foreach f,.py _*.py,grader/test_lab$(shell echo $(l) | sed 's/lab\([0-9]\).*/\1/')$(f))),$(l)))
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 
-.PHONY: all run test grade grade-all host-test handout handout-check deps submit gradescope \
-	clang bench clean help compile_commands.json check-duplicates batch replay replay-gdb
+.PHONY: all run test grade grade-all host-test handout handout-check deps deps-course submit gradescope \
+	clang bench profile clean help compile_commands.json check-duplicates batch replay replay-gdb
 
 # Every lab, all at once: the sub-makes share the -j slots, so one lab's
 # serial steps (links, grub-mkrescue) overlap another's compiles.
@@ -45,10 +47,15 @@ build-%:
 	@$(MAKE) --no-print-directory -C $*
 
 help:
-	@sed -n '3,25p' Makefile
+	@sed -n '3,26p' Makefile
 
 deps:
 	@common/mk/deps.sh
+
+# What the course's own tests need on top (a browser, JSON Schema, Slurm):
+# make test installs it; a student's make deps does not.
+deps-course:
+	@common/mk/deps.sh --course
 
 run: deps
 	@$(MAKE) --no-print-directory -j$(JOBS) -C $(LATEST) qemu
@@ -100,7 +107,7 @@ handout-check: deps
 # Every lab is built first, once per compiler: the host tests, the grades
 # and the handout check then start from those builds (grader/handout.py
 # seed_build) instead of building the labs again.
-test: deps
+test: deps-course
 	@start=$$(date +%s); \
 	$(MAKE) --no-print-directory all && \
 	$(MAKE) --no-print-directory host-test && \
@@ -114,6 +121,9 @@ check-duplicates:
 
 bench: deps
 	@$(MAKE) --no-print-directory -j$(JOBS) -C $(LATEST) bench
+
+profile: deps
+	@$(MAKE) --no-print-directory -j$(JOBS) -C $(LATEST) profile
 
 # For editors (clangd): the compile commands of the most complete lab.
 compile_commands.json:

@@ -25,6 +25,9 @@ extern size_t nframes;		/* length of frames[] */
 
 void frame_init(void);			/* from boot_info; see boot.h */
 physaddr_t frame_alloc(void);		/* a zeroed frame, or 0 if none */
+/* A frame as it was left (old data), or 0: only for a caller that
+ * overwrites all 4 KiB at once (fork's page copy), saving the zeroing. */
+physaddr_t frame_alloc_dirty(void);
 int frame_free(physaddr_t pa);		/* 0, or -EINVAL (and a message) */
 size_t frame_free_count(void);
 size_t frame_usable_count(void);	/* free + allocated */

@@ -26,7 +26,7 @@ void kspace_init(void)
 		physaddr_t pdpt = frame_alloc();
 		if (!pdpt) {
 			printk("WARNING: no frames for kernel page tables; "
-			       "is frame_alloc() written yet? (lab 1)\n");
+			       "is frame_alloc_dirty() written yet? (lab 1)\n");
 			return;
 		}
 		pml4[i] = pdpt | PTE_P | PTE_W;

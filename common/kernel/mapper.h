@@ -47,6 +47,42 @@ static inline unsigned pt_index(uintptr_t va, int level)
 	return (va >> (12 + 9 * (level - 1))) & 0x1ff;
 }
 
+/*
+ * The index of the first non-zero entry of t[i..end), or end. A walk over
+ * a table uses it to skip the empty entries of a sparse table: `repe
+ * scasq` compares them one word per iteration, which QEMU (like -icount)
+ * counts as one instruction, where a C loop costs about five. (The mapper
+ * clears an entry to 0 when it unmaps it, so "not zero" is "present".)
+ */
+static inline int pt_next_used(const pte_t *t, int i, int end)
+{
+	if (i >= end)
+		return end;
+	const pte_t *p = &t[i];
+	unsigned long n = (unsigned long)(end - i);
+	__asm__ volatile("repe scasq" : "+D"(p), "+c"(n) : "a"(0UL) : "cc", "memory");
+	return p[-1] ? (int)(p - t) - 1 : end;
+}
+
+/*
+ * Which entries of a table at level (covering from base, `entries` of
+ * them) meet [lo, hi): returns the end index and sets *first, so that a
+ * walk of a small range reads a few entries, not the whole table.
+ */
+static inline int pt_range(int level, uintptr_t base, uintptr_t lo,
+			   uintptr_t hi, int entries, int *first)
+{
+	int shift = 12 + 9 * (level - 1);
+	uintptr_t n = (uintptr_t)entries;
+	*first = 0;
+	if (hi <= base || hi <= lo)
+		return 0;
+	if (lo > base)
+		*first = (int)(((lo - base) >> shift) < n ? (lo - base) >> shift : n);
+	uintptr_t end = ((hi - base - 1) >> shift) + 1;
+	return (int)(end < n ? end : n);
+}
+
 /* x86_64 addresses are 48 bits, sign-extended to 64. */
 static inline bool va_is_canonical(uintptr_t va)
 {

@@ -2,7 +2,13 @@
 # Installs the Debian packages Ochre needs, if any is missing.
 # As root it runs apt-get; otherwise it prints the exact command to run.
 # Costs a few milliseconds when everything is present.
+#
+#   deps.sh            what a student needs: build, boot, grade, debug, replay
+#   deps.sh --course   also what only the course's own tests use (make test):
+#                      a browser for the HTML report, JSON Schema, Slurm
 set -u
+course=no
+[ "${1:-}" = "--course" ] && course=yes
 
 missing=""
 need() {	# need PACKAGE TEST-COMMAND...
@@ -25,16 +31,18 @@ need mtools			have mformat
 need git			have git
 need gdb-multiarch		have gdb-multiarch
 need qemu-utils			have qemu-img		# --record: the replay snapshot image
-need chromium			have chromium		# tests: the HTML report renders
 need python3			test -x /usr/bin/python3
 need python3-pytest		/usr/bin/python3 -c 'import pytest'
 need python3-pytest-xdist	/usr/bin/python3 -c 'import xdist'
 need python3-pytest-timeout	/usr/bin/python3 -c 'import pytest_timeout'
-need python3-jsonschema		/usr/bin/python3 -c 'import jsonschema'
-# grader/batch.sbatch runs on Slurm; its test starts a one-node Slurm.
-need slurm-wlm			have slurmd
-need slurm-client		have sbatch
-need munge			have munged
+if [ $course = yes ]; then
+	need chromium		have chromium	# the HTML report renders
+	need python3-jsonschema	/usr/bin/python3 -c 'import jsonschema'
+	# grader/batch.sbatch runs on Slurm; its test starts a one-node Slurm.
+	need slurm-wlm		have slurmd
+	need slurm-client	have sbatch
+	need munge		have munged
+fi
 
 [ -z "$missing" ] && exit 0
 

@@ -14,6 +14,7 @@
 #   make submit     write submit-labN.tar.gz at the top: the files to hand in
 #   make bench      the user-space benchmarks under -icount shift=0, then
 #                   bootbench: boot time through GRUB and directly
+#   make profile    where fork's and mmap's instructions go (docs/bench.md)
 #   make clean      remove build/labN
 #   make print-VAR  print a make variable (e.g. KERNEL_CODE_FLAGS)
 #
@@ -123,7 +124,8 @@ KLDFLAGS := -nostdlib -z max-page-size=4096 -z noexecstack --no-warn-rwx-segment
 
 # ---- rules -------------------------------------------------------------------
 
-.PHONY: all qemu qemu-gdb gdb grade replay replay-gdb submit bench bootbench clean compile_commands.json FORCE
+.PHONY: all qemu qemu-gdb gdb grade replay replay-gdb submit bench bootbench profile clean \
+	compile_commands.json FORCE
 .DEFAULT_GOAL := all
 BOOTMODS := $(B)/modules.img
 all: $(ISO) $(BOOTMODS)
@@ -393,6 +395,20 @@ BOOTBENCH_ROUNDS ?= 10
 bootbench: $(ISO) $(BOOTMODS)
 	$(Q)$(PYTHON) $(TOP)/common/mk/bootbench.py --iso $(ISO) --kernel $(KERNEL) \
 		--modules $(BOOTMODS) --rounds $(BOOTBENCH_ROUNDS)
+
+# The system-call profiler (docs/bench.md): this lab built with
+# -DOCHRE_PROF into build/labN-prof (a normal build has no profiler), then
+# lab 3's sysprof program, which prints each benchmark operation's trace.
+profile:
+	$(Q)$(MAKE) --no-print-directory B=$(B)-prof EXTRA_CFLAGS=-DOCHRE_PROF \
+		$(B)-prof/kernel.elf $(B)-prof/modules.img
+	@echo "Running init=sysprof on $(LABNAME) (-DOCHRE_PROF) under -icount shift=0 ..."
+	$(Q)timeout 300 $(PYTHON) $(TOP)/common/mk/qemu.py --kernel $(B)-prof/kernel.elf \
+		--modules $(B)-prof/modules.img \
+		--build-hint 'make -C $(LABNAME) profile' --icount shift=0,sleep=off \
+		--cmdline 'init=sysprof quiet' > $(B)-prof/profile.log 2>&1; \
+		grep '^prof' $(B)-prof/profile.log || \
+		{ echo "no profile output; see $(B)-prof/profile.log"; exit 1; }
 
 # The grader runs in the directory the student typed `make grade` in (PWD:
 # make -C does not change it; the top Makefile passes its own), so the log

@@ -86,15 +86,21 @@ def run(argv, check_sanitizers=True, text=True, timeout=120, **kw):
 
 # ---- make, as a student runs it ----------------------------------------------
 
+def typed_env(cwd=ROOT, **extra):
+    """The environment of a command typed in cwd: nothing inherited from an
+    outer make; extra variables added."""
+    env = dict(os.environ, PWD=str(cwd), **extra)
+    for var in ("CMDLINE", "MAKEFLAGS", "MAKELEVEL", "MFLAGS"):
+        env.pop(var, None)
+    return env
+
+
 def sh(cmd, cwd=ROOT, timeout=300):
     """Run a shell command as a student would type it in cwd (stdout and
     stderr together, no terminal, nothing inherited from an outer make)."""
-    env = dict(os.environ, PWD=str(cwd))
-    for var in ("CMDLINE", "MAKEFLAGS", "MAKELEVEL", "MFLAGS"):
-        env.pop(var, None)
-    return subprocess.run(cmd, shell=True, cwd=str(cwd), env=env, stdin=subprocess.DEVNULL,
-                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                          timeout=timeout)
+    return subprocess.run(cmd, shell=True, cwd=str(cwd), env=typed_env(cwd),
+                          stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                          stderr=subprocess.STDOUT, text=True, timeout=timeout)
 
 
 def make(args, cwd=ROOT, **kw):

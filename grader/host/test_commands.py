@@ -108,6 +108,25 @@ def test_make_run(repo_lock):
     assert "Error" not in t.text, t.text[-3000:]
 
 
+def test_make_profile(repo_lock):
+    """docs/bench.md's profiler: the trace of each benchmark operation
+    accounts for its instructions (the segments add up to what user space
+    measured, within the markers' own cost), and fork's shows the child's
+    exit giving its frames back. Run as lab 4's handout (§7.2) names it;
+    `make profile` at the top runs the same recipe on lab 6."""
+    r = make("-C lab4-userspace-exec profile", timeout=600)
+    assert r.returncode == 0, r.stdout[-3000:]
+    ops = re.findall(r"^prof:   sum (\d+); measured from user space (\d+)$",
+                     r.stdout, re.M)
+    assert len(ops) == 3, r.stdout[-3000:]
+    for total, measured in ops:
+        assert abs(int(total) - int(measured)) < 1000, (total, measured)
+    fork = r.stdout.split("prof: fork+exit+wait")[1].split("prof: fork+execve")[0]
+    freed = re.findall(r"sys_exit\(.*\) = \d+  frames \+(\d+) ", fork)
+    assert freed and int(freed[0]) > 0, fork
+    assert "prof: done" in r.stdout, r.stdout[-3000:]
+
+
 def test_make_qemu_ktest(repo_lock):
     """The handout's command runs one in-kernel test and exits 0."""
     r = make("-C lab1-paging qemu CMDLINE='ktest=frames_basic'")

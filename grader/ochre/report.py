@@ -219,7 +219,11 @@ def write_batch(path, root):
 
 def render_batch(root, page_dir):
     found = find_results(root)
-    title = f"Ochre batch: {len(found)} submissions in {os.path.basename(os.path.abspath(root))}"
+    where = os.path.abspath(root)
+    if os.path.basename(where) == "submissions":   # grader/batch's layout
+        where = os.path.dirname(where)
+    title = (f"Ochre batch {os.path.basename(where)}: {len(found)} "
+             f"submission{'' if len(found) == 1 else 's'}")
     body = [f"<h1>{esc(title)}</h1>",
             f"<p>Made {esc(time.strftime('%Y-%m-%d %H:%M:%S %Z'))} from the results.json "
             "files.</p>",

@@ -69,13 +69,23 @@ void frame_fail_after(long n)
 	fail_after = n;
 }
 
+/* Given: a zeroed frame. A fresh page table must have no present
+ * entries, and memory given to a process must not carry another's data. */
 physaddr_t frame_alloc(void)
+{
+	physaddr_t pa = frame_alloc_dirty();
+	if (pa)
+		memset(phys_to_virt(pa), 0, PAGE_SIZE);
+	return pa;
+}
+
+physaddr_t frame_alloc_dirty(void)
 {
 	if (fail_after == 0)	/* given: a test simulates running out */
 		return 0;
 	if (fail_after > 0)
 		fail_after--;
-	/* BEGIN LAB1 SOLUTION: §3.2 frame_alloc */
+	/* BEGIN LAB1 SOLUTION: §3.2 frame_alloc_dirty */
 	if (free_head == FRAME_NONE)
 		return 0;
 	size_t n = free_head;
@@ -85,9 +95,7 @@ physaddr_t frame_alloc(void)
 	f->flags &= ~FRAME_FREE;
 	f->pt_used = 0;
 	nfree--;
-	physaddr_t pa = (physaddr_t)n << PAGE_SHIFT;
-	memset(phys_to_virt(pa), 0, PAGE_SIZE);
-	return pa;
+	return (physaddr_t)n << PAGE_SHIFT;
 	/* END LAB1 SOLUTION */
 	/* STARTER: return 0; */
 }

@@ -124,14 +124,15 @@ int mapper_map(physaddr_t root, uintptr_t va, physaddr_t pa, uint64_t flags,
 		return -EINVAL;
 	/* BEGIN LAB1 SOLUTION: §4.3 mapper_map */
 	physaddr_t pt;
-	/* Refuse early (also inside a huge page) so a failing map creates
-	 * no tables. */
-	if (mapper_translate(root, va, NULL, NULL) == 0)
-		return -EEXIST;
+	/* One walk. A huge page in the way (-EINVAL from the walk) maps va
+	 * already. A present entry can only sit in tables that existed, so
+	 * refusing it leaves no new tables behind. */
 	int err = walk_to_pt(root, va, true, &pt);
 	if (err)
-		return err;
+		return err == -EINVAL ? -EEXIST : err;
 	pte_t *e = &table_of(pt)[pt_index(va, 1)];
+	if (*e & PTE_P)
+		return -EEXIST;
 	*e = pa | flags | PTE_P;
 	(*used_count(pt))++;
 	/* A not-present entry is never cached in the TLB: no flush needed. */
@@ -158,7 +159,9 @@ int mapper_unmap(physaddr_t root, uintptr_t va, physaddr_t *pa_out,
 		*pa_out = *e & PTE_ADDR_MASK;
 	*e = 0;
 	(*used_count(pt))--;
-	free_empty_tables(root, va);
+	if (*used_count(pt) == 0) {	/* the PT is empty: free up the path */
+		free_empty_tables(root, va);
+	}
 	flush_page(fl, va);
 	return 0;
 	/* END LAB1 SOLUTION */

@@ -51,6 +51,10 @@ int addrspace_unmap(struct addrspace *as, uintptr_t va, size_t len);
 /* Changes flags of every page; -ENOMEM (and no change) if one is not mapped. */
 int addrspace_protect(struct addrspace *as, uintptr_t va, size_t len,
 		      uint64_t pte_flags);
+/* Maps at va (unmapped) a fresh frame holding a copy of the frame at src,
+ * with pte_flags | PTE_U; 0, -ENOMEM or the mapper's error. */
+int addrspace_map_copy(struct addrspace *as, uintptr_t va, physaddr_t src,
+		       uint64_t pte_flags);
 /* fork: copies every user page of src into dst (fresh frames). */
 int addrspace_copy(struct addrspace *dst, struct addrspace *src);
 /* Copies len bytes into as at va (pages must be mapped; ignores W). */

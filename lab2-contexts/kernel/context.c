@@ -12,6 +12,7 @@
 #include "gdt.h"
 #include "mapper.h"
 #include "memlayout.h"
+#include "prof.h"
 #include "x86.h"
 
 #define KSTACK_SLOT	((KSTACK_PAGES + 1) * PAGE_SIZE)	/* + guard */
@@ -23,12 +24,14 @@ static int live;
 
 extern const struct context_hooks __context_hooks_start[], __context_hooks_end[];
 
+/* The stack's frames are not zeroed (the kernel writes before it reads
+ * its own stack); only the trapframe at the top is, by context_alloc. */
 static int kstack_map(struct context *c, int slot)
 {
 	struct flush fl = FLUSH_INIT;
 	uintptr_t base = KSTACK_BASE + (uintptr_t)slot * KSTACK_SLOT + PAGE_SIZE;
 	for (int i = 0; i < KSTACK_PAGES; i++) {
-		physaddr_t pa = frame_alloc();
+		physaddr_t pa = frame_alloc_dirty();
 		if (!pa || mapper_map(kernel_root, base + i * PAGE_SIZE, pa,
 				      PTE_W | PTE_NX, &fl) != 0) {
 			if (pa)
@@ -83,6 +86,7 @@ struct context *context_alloc(const char *name)
 		c->serial = next_serial++;
 		c->state = CTX_BLOCKED;		/* not runnable until started */
 		c->tf = (struct trapframe *)(c->kstack_top - sizeof(struct trapframe));
+		memset(c->tf, 0, sizeof(*c->tf));	/* an embryo's registers */
 		context_set_name(c, name);
 		live++;
 		return c;
@@ -157,6 +161,7 @@ extern char context_first_entry[];
 void context_first_return(struct trapframe *tf);
 void context_first_return(struct trapframe *tf)
 {
+	prof_first_return();	/* -DOCHRE_PROF only (make profile) */
 	context_run_user_return_hooks(cur);
 	trap_return_to_user(tf);
 }

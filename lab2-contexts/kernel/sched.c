@@ -16,6 +16,7 @@
 #include "addrspace.h"
 #include "context.h"
 #include "gdt.h"
+#include "prof.h"
 #include "timer.h"
 #include "x86.h"
 
@@ -31,6 +32,7 @@ extern uint64_t syscall_kernel_rsp;
 /* Given: makes c's kernel stack the one used on entry from user mode. */
 static void use_kernel_stack_of(struct context *c)
 {
+	prof_switch(c);		/* -DOCHRE_PROF only (make profile) */
 	tss_set_rsp0(c->kstack_top);
 	syscall_kernel_rsp = c->kstack_top;
 }

@@ -2,6 +2,7 @@
 #include "kernel.h"
 #include "context.h"
 #include "gdt.h"
+#include "prof.h"
 #include "syscall_table.h"
 #include "timer.h"
 #include "x86.h"
@@ -57,11 +58,13 @@ void syscall_no_kernel_stack(void)
 void syscall_invoke(struct trapframe *tf)
 {
 	uint64_t nr = tf->rax;
+	prof_syscall_enter(tf);
 	if (nr < SYS_MAX && table[nr])
 		tf->rax = (uint64_t)table[nr]->fn(tf->rdi, tf->rsi, tf->rdx,
 						  tf->r10, tf->r8, tf->r9);
 	else
 		tf->rax = (uint64_t)-ENOSYS;
+	prof_syscall_exit(tf);
 }
 
 void syscall_dispatch(struct trapframe *tf)

@@ -6,11 +6,14 @@
  *   sys:/uname     system name and lab
  *   sys:/frames    free and total physical frames, heap statistics
  *   sys:/contexts  one line per context: pid, parent, state, name
+ *   sys:/prof      (kernels built with -DOCHRE_PROF only: `make profile`)
+ *                  the system-call profiler's trace since the last read
  */
 #include "kernel.h"
 #include "context.h"
 #include "frame.h"
 #include "heap.h"
+#include "prof.h"
 #include "scheme.h"
 #include "timer.h"
 
@@ -61,6 +64,13 @@ static void make_contexts(struct text *t)
 	}
 }
 
+#ifdef OCHRE_PROF
+static void make_prof(struct text *t)
+{
+	t->len = prof_take(t->buf, TEXT_MAX);
+}
+#endif
+
 static const struct {
 	const char *name;
 	void (*make)(struct text *t);
@@ -68,6 +78,9 @@ static const struct {
 	{ "uname", make_uname },
 	{ "frames", make_frames },
 	{ "contexts", make_contexts },
+#ifdef OCHRE_PROF
+	{ "prof", make_prof },
+#endif
 };
 
 static int sys_open(struct scheme *s, const char *path, int flags, int mode,

@@ -163,9 +163,13 @@ static int copy_level(struct addrspace *dst, physaddr_t table, int level,
 	static unsigned long copied;
 	const pte_t *t = phys_to_virt(table);
 	uintptr_t span = 1UL << (12 + 9 * (level - 1));
-	for (int i = 0; i < (level == 4 ? PT_ENTRIES / 2 : PT_ENTRIES); i++) {
+	int entries = level == 4 ? PT_ENTRIES / 2 : PT_ENTRIES;	/* user half */
+	int i, end = pt_range(level, base, lo, hi, entries, &i);
+	int left = frame_info(table)->pt_used;	/* present entries unseen */
+	for (i = pt_next_used(t, i, end); i < end && left > 0;
+	     i = pt_next_used(t, i + 1, end), left--) {
 		uintptr_t va = base + (uintptr_t)i * span;
-		if (!(t[i] & PTE_P) || va + span <= lo || va >= hi)
+		if (!(t[i] & PTE_P))
 			continue;
 		if (level > 1) {
 			int err = copy_level(dst, t[i] & PTE_ADDR_MASK, level - 1,
@@ -186,12 +190,8 @@ static int copy_level(struct addrspace *dst, physaddr_t table, int level,
 		}
 		if (++copied % PREEMPT_PAGES == 0)
 			preempt_point();
-		int err = addrspace_map_anon(dst, va, PAGE_SIZE,
+		int err = addrspace_map_copy(dst, va, t[i] & PTE_ADDR_MASK,
 					     t[i] & (PTE_W | PTE_NX));
-		if (!err)
-			err = addrspace_write(dst, va,
-					      phys_to_virt(t[i] & PTE_ADDR_MASK),
-					      PAGE_SIZE);
 		if (err)
 			return err;
 	}
