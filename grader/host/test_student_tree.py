@@ -16,7 +16,8 @@ import pytest
 
 from conftest import handout, make, sh
 
-pytestmark = pytest.mark.needs(course=True)   # makes handouts from the solution
+# Makes handouts from the solution; a nested pytest, slow on a loaded machine.
+pytestmark = [pytest.mark.needs(course=True), pytest.mark.timeout(600)]
 
 
 def handout_tree(tmp_path, lab):
