@@ -132,8 +132,11 @@ compile_commands.json:
 clang:
 	@$(MAKE) --no-print-directory -j$(JOBS) $(addprefix clang-,$(LABS))
 
+# Everything that is compiled (the kernel, bootstrap, the programs in the
+# initfs image), not the ISO: grub-mkrescue has nothing to say about clang.
 clang-%:
-	@$(MAKE) --no-print-directory -C $* CC=clang B=$(CURDIR)/build/clang/$*
+	@$(MAKE) --no-print-directory -C $* CC=clang B=$(CURDIR)/build/clang/$* \
+		$(CURDIR)/build/clang/$*/kernel.elf $(CURDIR)/build/clang/$*/modules.img
 
 clean:
 	rm -rf build compile_commands.json
