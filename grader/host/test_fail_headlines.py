@@ -35,7 +35,7 @@ LAB1_MISTAKES = {
     # Frames not zeroed: a reused frame still holds the test's pattern.
     "frame_alloc_not_zeroed": (
         [("lab1-paging/kernel/frame.c",
-          "\tmemset(phys_to_virt(pa), 0, PAGE_SIZE);\n", "")],
+          "\tif (pa)\n\t\tmemset(phys_to_virt(pa), 0, PAGE_SIZE);\n", "")],
         "test_frames_basic",
         KTEST_FAILED + r"KTEST frames_basic: FAIL \S*paging_tests\.c:\d+: assertion failed: "
         r".* && frame_is_zero\(\w+\)"),
