@@ -153,6 +153,24 @@ KTEST(map_translate)
 	frame_free(pa);
 }
 
+/* A freed frame keeps its bytes. Make the next few frames the allocator
+ * hands out look like tables full of present entries (each pointing at
+ * frame 0), so that a table taken with frame_alloc_dirty() instead of
+ * frame_alloc() shows: mapper_map then finds the page already mapped
+ * (-EEXIST), or its neighbours translate. */
+static void dirty_next_frames(int n)
+{
+	physaddr_t got[4];
+	int have = 0;
+	while (have < n && have < 4 && (got[have] = frame_alloc_dirty()) != 0) {
+		pte_t *t = phys_to_virt(got[have++]);
+		for (int i = 0; i < PT_ENTRIES; i++)
+			t[i] = PTE_P;
+	}
+	while (have > 0)	/* in reverse: the next allocations get them back */
+		frame_free(got[--have]);
+}
+
 KTEST(map_unmap)
 {
 	struct flush fl = FLUSH_INIT;
@@ -161,10 +179,15 @@ KTEST(map_unmap)
 	uintptr_t va = 0x0000123456789000UL;
 
 	KT_ASSERT(root && pa);
+	dirty_next_frames(3);
 	size_t before_map = frame_free_count();
 	KT_ASSERT_EQ(mapper_map(root, va, pa, PTE_W | PTE_U, &fl), 0);
 	/* A PDPT, a PD and a PT were needed, and nothing else. */
 	KT_ASSERT_EQ(frame_free_count(), before_map - 3);
+	/* The new tables start empty: the page's neighbours are not mapped. */
+	KT_ASSERT_EQ(mapper_translate(root, va + PAGE_SIZE, &out, NULL), -ENOENT);
+	KT_ASSERT_EQ(mapper_translate(root, va + (2UL << 20), &out, NULL), -ENOENT);
+	KT_ASSERT_EQ(mapper_translate(root, va + (1UL << 30), &out, NULL), -ENOENT);
 
 	KT_ASSERT_EQ(mapper_unmap(root, va, &out, &fl), 0);
 	flush_commit(&fl);
