@@ -95,4 +95,19 @@ static inline void bench_lab2(void)
 	waitpid(partner, NULL, 0);
 }
 
+/* ---- lab 3 on: exec ---- */
+
+/* The fork+execve+wait row (lab 3's bench, sysprof, lab 6's tracebench):
+ * initfs:/bin/true is the smallest program there is to exec. */
+static inline void bench_fork_exec_wait(void)
+{
+	static char *argv[] = { "true", NULL };
+	pid_t pid = fork();
+	if (pid == 0) {
+		execv("initfs:/bin/true", argv);
+		_exit(127);
+	}
+	waitpid(pid, NULL, 0);
+}
+
 #endif

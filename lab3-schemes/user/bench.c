@@ -13,17 +13,6 @@
 
 /* ---- lab 3 ---- */
 
-static void fork_exec_wait(void)
-{
-	static char *argv[] = { "true", NULL };
-	pid_t pid = fork();
-	if (pid == 0) {
-		execv("initfs:/bin/true", argv);
-		_exit(127);
-	}
-	waitpid(pid, NULL, 0);
-}
-
 /* One byte to a child and back, over two pipes. */
 static int to_child, from_child;
 static void pipe_round_trip(void)
@@ -69,7 +58,7 @@ int main(void)
 	       "shift=0 for instruction counts)\n");
 	bench_lab2();
 
-	bench("fork+execve+wait (true)", fork_exec_wait, 10);
+	bench("fork+execve+wait (true)", bench_fork_exec_wait, 10);
 
 	int down[2], up[2];
 	pipe(down);

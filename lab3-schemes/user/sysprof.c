@@ -87,23 +87,11 @@ static void profile(const char *name, void (*op)(void))
 	       (unsigned long)measured);
 }
 
-/* As lab 3's bench does it. */
-static void fork_exec_wait(void)
-{
-	static char *argv[] = { "true", NULL };
-	pid_t pid = fork();
-	if (pid == 0) {
-		execv("initfs:/bin/true", argv);
-		_exit(127);
-	}
-	waitpid(pid, NULL, 0);
-}
-
 int main(void)
 {
 	profile("mmap+touch+munmap 1 page", bench_mmap_touch_munmap);
 	profile("fork+exit+wait", bench_fork_exit_wait);
-	profile("fork+execve+wait (true)", fork_exec_wait);
+	profile("fork+execve+wait (true)", bench_fork_exec_wait);
 	printf("prof: done\n");
 	return 0;
 }

@@ -8,21 +8,6 @@
 
 static volatile int child_ran;
 
-/* A tracee that waits for one byte on go[0], then runs body. */
-static long spawn(int go[2], void (*body)(void))
-{
-	CHECK_EQ(pipe(go), 0);
-	long pid = fork();
-	CHECK(pid >= 0);
-	if (pid == 0) {
-		char c;
-		read(go[0], &c, 1);
-		body();
-		_exit(0);
-	}
-	return pid;
-}
-
 /* Attach with O_TRUNC (plus extra flags), let it go, wait for the stop. */
 static int attach_stopped(long pid, int go[2], int extra)
 {
@@ -57,7 +42,7 @@ static void forker(void)
 static void clone_frozen(void)
 {
 	int go[2];
-	long pid = spawn(go, forker);
+	long pid = pt_spawn(go, forker);
 	int tfd = attach_stopped(pid, go, 0);
 	pt_resume(tfd, PTRACE_EVENT_CLONE);
 	struct ptrace_event ev;
@@ -95,7 +80,7 @@ static void clone_frozen(void)
 static void clone_ignored(bool read_event)
 {
 	int go[2];
-	long pid = spawn(go, forker);
+	long pid = pt_spawn(go, forker);
 	int tfd = attach_stopped(pid, go, 0);
 	pt_resume(tfd, PTRACE_EVENT_CLONE | PTRACE_STOP_EXIT);
 	struct ptrace_event ev;
@@ -144,7 +129,7 @@ static void tracee_killed(void)
 	CHECK(tracer >= 0);
 	if (tracer == 0) {
 		int go[2];
-		long pid = spawn(go, spin);
+		long pid = pt_spawn(go, spin);
 		CHECK_EQ(write(go[1], "x", 1), 1);
 		for (int i = 0; i < 10; i++)
 			sched_yield();		/* it spins, no more syscalls */
@@ -183,7 +168,7 @@ static void tracer_dies(bool excl)
 	CHECK(tracer >= 0);
 	if (tracer == 0) {
 		int go[2];
-		long pid = spawn(go, quick_exit);
+		long pid = pt_spawn(go, quick_exit);
 		attach_stopped(pid, go, excl ? O_EXCL : 0);
 		CHECK_EQ(write(info[1], &pid, sizeof(pid)), sizeof(pid));
 		_exit(0);			/* without resuming it */
@@ -208,7 +193,7 @@ static void exit7(void)
 static void exit_stop(void)
 {
 	int go[2];
-	long pid = spawn(go, exit7);
+	long pid = pt_spawn(go, exit7);
 	int tfd = attach_stopped(pid, go, 0);
 	struct ptrace_event ev = pt_step(tfd, PTRACE_STOP_EXIT,
 					 PTRACE_STOP_EXIT, NULL);
@@ -226,7 +211,7 @@ static void exit_stop(void)
 static void signals_parked(void)
 {
 	int go[2];
-	long pid = spawn(go, syscalls);
+	long pid = pt_spawn(go, syscalls);
 	int tfd = attach_stopped(pid, go, 0);
 	struct ptrace_event ev = pt_to_pre(tfd, SYS_GETPPID, 0, NULL);
 	/* SIGTERM to a parked tracee: no second event, still parked. */
@@ -267,7 +252,7 @@ static void tracer_killed(void)
 	CHECK(tracer >= 0);
 	if (tracer == 0) {
 		int go[2];
-		long pid = spawn(go, spin_then_exit);
+		long pid = pt_spawn(go, spin_then_exit);
 		int tfd = attach_stopped(pid, go, 0);
 		pt_resume(tfd, PTRACE_STOP_PRE_SYSCALL);
 		CHECK_EQ(write(info[1], &pid, sizeof(pid)), sizeof(pid));
@@ -329,7 +314,7 @@ static void exec_event(void)
 	uint8_t want[16], got[16];
 	uint64_t entry = true_entry(want);
 	int go[2];
-	long pid = spawn(go, exec_true);
+	long pid = pt_spawn(go, exec_true);
 	int mfd = pt_open(pid, "mem", O_RDONLY);
 	CHECK(mfd >= 0);
 	int tfd = attach_stopped(pid, go, 0);
@@ -376,7 +361,7 @@ static void tracer_interrupted(void)
 	CHECK(tracer >= 0);
 	if (tracer == 0) {
 		int go[2];
-		long pid = spawn(go, spin);
+		long pid = pt_spawn(go, spin);
 		CHECK_EQ(write(go[1], "x", 1), 1);
 		for (int i = 0; i < 10; i++)
 			sched_yield();

@@ -4,19 +4,6 @@
  */
 #include "pttest.h"
 
-static long blocked_child(int go[2])
-{
-	CHECK_EQ(pipe(go), 0);
-	long pid = fork();
-	CHECK(pid >= 0);
-	if (pid == 0) {
-		char c;
-		read(go[0], &c, 1);
-		_exit(0);
-	}
-	return pid;
-}
-
 static uint64_t seed = 0x9e3779b97f4a7c15UL;
 
 static uint64_t rnd(void)
@@ -55,14 +42,7 @@ static void busy(void)
 static void fuzz(void)
 {
 	int go[2];
-	CHECK_EQ(pipe(go), 0);
-	long pid = fork();
-	CHECK(pid >= 0);
-	if (pid == 0) {
-		char c;
-		read(go[0], &c, 1);
-		busy();
-	}
+	long pid = pt_spawn(go, busy);
 	static const char *const files[] = { "trace", "regs/int",
 					     "regs/float", "mem" };
 	static uint8_t buf[1024];
@@ -122,7 +102,7 @@ int main(void)
 {
 	utest_begin("ptperm");
 	int go[2], go2[2];
-	long a = blocked_child(go);
+	long a = pt_spawn(go, NULL);
 	long b = fork();
 	CHECK(b >= 0);
 	if (b == 0) {
@@ -196,7 +176,7 @@ int main(void)
 	struct ochre_meminfo before, after;
 	CHECK_EQ(meminfo(&before), 0);
 	for (int i = 0; i < 50; i++) {
-		long c = blocked_child(go2);
+		long c = pt_spawn(go2, NULL);
 		int fd = pt_open(c, "trace", O_RDWR | O_TRUNC | (i & 1 ? O_EXCL : 0));
 		CHECK(fd >= 0);
 		CHECK_EQ(write(go2[1], "x", 1), 1);

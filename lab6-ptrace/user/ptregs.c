@@ -110,14 +110,7 @@ int main(void)
 	long d = daemon_pid();
 	CHECK(d > 0);
 	int go[2];
-	CHECK_EQ(pipe(go), 0);
-	long pid = fork();
-	CHECK(pid >= 0);
-	if (pid == 0) {
-		char c;
-		read(go[0], &c, 1);
-		tracee();
-	}
+	long pid = pt_spawn(go, tracee);
 	/* Not stopped (not even traced): registers are busy. */
 	int rfd = pt_open(pid, "regs/int", O_RDWR);
 	CHECK(rfd >= 0);

@@ -17,6 +17,23 @@
 
 #define EV_SIZE	((long)sizeof(struct ptrace_event))
 
+/* A child that waits for one byte on go[0] (so the test can attach
+ * first), then runs body (if any) and exits 0. */
+static inline long pt_spawn(int go[2], void (*body)(void))
+{
+	CHECK_EQ(pipe(go), 0);
+	long pid = fork();
+	CHECK(pid >= 0);
+	if (pid == 0) {
+		char c;
+		read(go[0], &c, 1);
+		if (body)
+			body();
+		_exit(0);
+	}
+	return pid;
+}
+
 static inline int pt_open(long pid, const char *file, int flags)
 {
 	char path[64];

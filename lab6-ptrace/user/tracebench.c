@@ -86,17 +86,6 @@ static void __attribute__((noreturn)) nop_loop(void)
 		__asm__ volatile("nop");
 }
 
-static void fork_exec_wait(void)
-{
-	static char *argv[] = { "true", NULL };
-	pid_t pid = fork();
-	if (pid == 0) {
-		execv("initfs:/bin/true", argv);
-		_exit(127);
-	}
-	waitpid(pid, NULL, 0);
-}
-
 /* strace [-f] tracebench forkexec LABEL, strace's lines sent to null:. */
 static void under_strace(const char *flag, const char *label)
 {
@@ -119,7 +108,7 @@ int main(int argc, char **argv)
 {
 	if (argc > 1 && strcmp(argv[1], "forkexec") == 0) {
 		bench(argc > 2 ? argv[2] : "fork+execve+wait (true)",
-		      fork_exec_wait, 5);
+		      bench_fork_exec_wait, 5);
 		return 0;
 	}
 	bench("null syscall (getpid)", bench_null_syscall, 2000);
@@ -132,7 +121,7 @@ int main(int argc, char **argv)
 	bench("single step", single_step, 500);
 	end_tracee(pid);
 
-	bench("fork+execve+wait (true)", fork_exec_wait, 5);
+	bench("fork+execve+wait (true)", bench_fork_exec_wait, 5);
 	under_strace("", "... under strace");
 	under_strace("-f", "... under strace -f");
 	return 0;
