@@ -26,6 +26,7 @@ from conftest import ROOT, sh
 
 GRADER = ROOT / "grader"
 sys.path.insert(0, str(GRADER))
+import autograde as autograde_py  # noqa: E402
 import handout     # noqa: E402
 import submission  # noqa: E402
 
@@ -345,6 +346,69 @@ def test_kernel_that_prints_forever(tmp_path):
     out = by_name(results)["test_frames_basic"]["output"]
     assert "printed more than 1 MiB" in out, out
     assert os.path.getsize(tmp_path / "out" / "logs" / "test_frames_basic.log") == 1 << 20
+
+
+def compiled(tree):
+    """make in tree's lab 1: the sources it compiled, as it names them."""
+    r = sh("make -C lab1-paging", cwd=tree)
+    assert r.returncode == 0, r.stdout
+    return sorted(line.split()[1] for line in r.stdout.split("\n")
+                  if line.startswith("  CC "))
+
+
+def loadable(kernel, out):
+    """The bytes of kernel.elf that are loaded (objcopy -O binary): its
+    debug information names the directory it was compiled in."""
+    subprocess.run(["objcopy", "-O", "binary", str(kernel), str(out)], check=True)
+    return out.read_bytes()
+
+
+def includers(build, header):
+    """The kernel sources whose dependency files in build name header."""
+    found = []
+    for dep in build.rglob("obj/**/*.c.d"):
+        if f" {header}" in dep.read_text():
+            found.append(str(dep.relative_to(next(build.glob("lab*/obj"))))[:-len(".d")])
+    return sorted(found)
+
+
+@GRADES
+def test_build_from_a_seed(tmp_path):
+    """--seed (grader/batch makes one per run; docs/instructors.md): lab
+    1's course tree built once, copied, and given a submission's files (the
+    starter's, written again) compiles only those files and links the same
+    kernel and modules as the seed's own build from nothing (their loaded
+    bytes compared). A header changed in the copy recompiles exactly the
+    files that include it, as gcc's dependency files in the seed's build say
+    (make_seed points them at the copy): a submitted header would be built
+    right too, though none can be submitted (editable files are never
+    headers; a submitted one is ignored, as paging_tests.c is in
+    test_starter_cannot_buy_points_by_tampering). That a seeded grade is
+    the unseeded one: test_batch.py's batches are seeded and graded against
+    the known outcomes."""
+    seed, copy = tmp_path / "seed", tmp_path / "copy"
+    assert autograde_py.make_seed(1, str(seed)), (seed / "build.log").read_text()
+    built = seed / "tree"
+    info = autograde_py.tree_from_seed(str(seed), str(copy), 1, None)
+    assert info and not autograde_py.tree_from_seed(str(seed), str(tmp_path / "no"), 2, None)
+    for p in LAB1_FILES:
+        (copy / p).write_bytes((built / p).read_bytes())
+    autograde_py.newer_than_seed(str(copy), LAB1_FILES, info)
+    assert compiled(copy) == LAB1_FILES
+    for name in ("kernel.elf", "modules.img"):
+        ours, theirs = copy / "build" / "lab1" / name, built / "build" / "lab1" / name
+        if name.endswith(".elf"):
+            ours, theirs = loadable(ours, tmp_path / "ours"), loadable(theirs, tmp_path / "theirs")
+        else:
+            ours, theirs = ours.read_bytes(), theirs.read_bytes()
+        assert ours == theirs, f"{name} differs from the seed's"
+
+    header = "common/kernel/frame.h"
+    expected = includers(built / "build", built / header)
+    assert "common/kernel/kmain.c" in expected and len(expected) > 3, expected
+    with open(copy / header, "a") as f:
+        f.write("\n/* a submission's change */\n")
+    assert compiled(copy) == expected
 
 
 def test_unreadable_submission_and_usage_errors(tmp_path):
