@@ -22,7 +22,7 @@ import zipfile
 
 import pytest
 
-from conftest import ROOT, sh
+from conftest import ROOT, seed_build, sh
 
 GRADER = ROOT / "grader"
 sys.path.insert(0, str(GRADER))
@@ -121,13 +121,30 @@ def made(cmd):
 @pytest.fixture(scope="module")
 def lab1_tree(tmp_path_factory):
     """`make handout LAB=1` as typed, copied out of build/ (other tests may
-    remake it), with `make submit` run in it as typed."""
+    remake it), with `make submit` run in it as typed. Its lab 1 build
+    starts from this repository's (conftest.seed_build, as handout-check's
+    does): a `make` in it compiles only the files the handout stripped."""
     dest = tmp_path_factory.mktemp("student") / "ochre"
     with made("make handout LAB=1"):
         shutil.copytree(ROOT / "build" / "handout-lab1", dest, symlinks=True)
+    seed_build(dest, 1)
     r = sh("make submit", cwd=dest)
     assert r.returncode == 0, r.stdout
     assert "submit-lab1.tar.gz" in r.stdout
+    return dest
+
+
+@pytest.fixture(scope="session")
+def seed(_built_bases):
+    """Lab 1's course tree built once (autograde's make_seed), for --seed:
+    the grades whose point is not the build from nothing start from it, as
+    grader/batch's do. Made once per run, also with pytest -n (the workers
+    share it through a lock in their common temporary directory)."""
+    dest = _built_bases / "autograde-seed"
+    with open(_built_bases / "autograde-seed.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (dest / "seed.json").exists():
+            assert autograde_py.make_seed(1, str(dest)), (dest / "build.log").read_text()
     return dest
 
 
@@ -302,12 +319,14 @@ def test_starter_cannot_buy_points_by_tampering(tmp_path, lab1_tree):
 
 
 @GRADES
-def test_submission_that_does_not_build(tmp_path):
+def test_submission_that_does_not_build(tmp_path, seed):
     """Score 0, the compiler's error line (path from the tree's top) in a
-    'build' entry, and every test of the lab listed as not run."""
+    'build' entry, and every test of the lab listed as not run. (Built from
+    the seed: the submitted file is the one make compiles, and fails.)"""
     frame = solution("lab1-paging/kernel/frame.c") + b"\nint broken = no_such_name;\n"
     sub = tar_with(tmp_path / "broken.tar.gz", [("lab1-paging/kernel/frame.c", frame)])
-    results = autograde(sub, tmp_path / "out")
+    results = autograde(sub, tmp_path / "out", "--seed", seed)
+    assert compiled_in((tmp_path / "out" / "build.log").read_text()) == LAB1_FILES[:1]
     assert results["score"] == 0
     build = results["tests"][0]
     assert build["name"] == "build: lab1-paging" and build["status"] == "failed"
@@ -320,40 +339,47 @@ def test_submission_that_does_not_build(tmp_path):
 
 
 @GRADES
-def test_submission_whose_kernel_panics(tmp_path):
+def test_submission_whose_kernel_panics(tmp_path, seed):
     """A frame allocator that panics: the tests fail with the panic as the
-    headline; results.json is complete."""
+    headline; results.json is complete. Two tests (--only) show it, built
+    from the seed: the rest of the grade would only repeat it."""
     frame = solution("lab1-paging/kernel/frame.c").replace(
         b"void frame_init(void)\n{\n",
         b"void frame_init(void)\n{\n\tpanic(\"student bug\");\n", 1)
     sub = tar_with(tmp_path / "panics.tar.gz",
                    [(p, frame if p.endswith("frame.c") else solution(p)) for p in LAB1_FILES])
-    results = autograde(sub, tmp_path / "out", "--only", "frames_basic or map_translate")
+    results = autograde(sub, tmp_path / "out", "--only", "frames_basic or map_translate",
+                        "--seed", seed)
     assert results["score"] == 0
     out = by_name(results)["test_frames_basic"]["output"]
     assert "kernel PANIC" in out and "student bug" in out
 
 
 @GRADES
-def test_kernel_that_prints_forever(tmp_path):
+def test_kernel_that_prints_forever(tmp_path, seed):
     """A kernel printing in a loop is stopped at 1 MiB of serial output and
-    the test says so; the log stays 1 MiB."""
+    the test says so; the log stays 1 MiB. One test (--only) shows it,
+    built from the seed."""
     frame = solution("lab1-paging/kernel/frame.c").replace(
         b"void frame_init(void)\n{\n",
         b"void frame_init(void)\n{\n\tfor (;;)\n\t\tprintk(\"spam spam spam spam\\n\");\n", 1)
     sub = tar_with(tmp_path / "flood.tar.gz", [("lab1-paging/kernel/frame.c", frame)])
-    results = autograde(sub, tmp_path / "out", "--only", "frames_basic")
+    results = autograde(sub, tmp_path / "out", "--only", "frames_basic", "--seed", seed)
     out = by_name(results)["test_frames_basic"]["output"]
     assert "printed more than 1 MiB" in out, out
     assert os.path.getsize(tmp_path / "out" / "logs" / "test_frames_basic.log") == 1 << 20
 
 
+def compiled_in(build_log):
+    """The sources a build compiled, as make names them."""
+    return sorted(line.split()[1] for line in build_log.split("\n") if line.startswith("  CC "))
+
+
 def compiled(tree):
-    """make in tree's lab 1: the sources it compiled, as it names them."""
+    """make in tree's lab 1: the sources it compiled."""
     r = sh("make -C lab1-paging", cwd=tree)
     assert r.returncode == 0, r.stdout
-    return sorted(line.split()[1] for line in r.stdout.split("\n")
-                  if line.startswith("  CC "))
+    return compiled_in(r.stdout)
 
 
 def loadable(kernel, out):
@@ -373,7 +399,7 @@ def includers(build, header):
 
 
 @GRADES
-def test_build_from_a_seed(tmp_path):
+def test_build_from_a_seed(tmp_path, seed):
     """--seed (grader/batch makes one per run; docs/instructors.md): lab
     1's course tree built once, copied, and given a submission's files (the
     starter's, written again) compiles only those files and links the same
@@ -386,8 +412,7 @@ def test_build_from_a_seed(tmp_path):
     test_starter_cannot_buy_points_by_tampering). That a seeded grade is
     the unseeded one: test_batch.py's batches are seeded and graded against
     the known outcomes."""
-    seed, copy = tmp_path / "seed", tmp_path / "copy"
-    assert autograde_py.make_seed(1, str(seed)), (seed / "build.log").read_text()
+    copy = tmp_path / "copy"
     built = seed / "tree"
     info = autograde_py.tree_from_seed(str(seed), str(copy), 1, None)
     assert info and not autograde_py.tree_from_seed(str(seed), str(tmp_path / "no"), 2, None)
