@@ -615,15 +615,16 @@ def qemus_under(path):
 
 
 @GRADES
-def test_stopped_autograde_leaves_nothing_behind(tmp_path):
+def test_stopped_autograde_leaves_nothing_behind(tmp_path, seed):
     """SIGTERM while tests are booting (a batch being stopped): autograde
-    exits, its QEMUs die and its scratch tree is removed."""
+    exits, its QEMUs die and its scratch tree (here a copy of the seed, as
+    in a batch) is removed."""
     import time
     scratch = tmp_path / "tmp"
     scratch.mkdir()
     sub = tar_with(tmp_path / "s.tar.gz", [(p, solution(p)) for p in LAB1_FILES])
     proc = subprocess.Popen([str(GRADER / "autograde.py"), "--lab", "1", str(sub), "--out",
-                             str(tmp_path / "out"), "-j", "2"],
+                             str(tmp_path / "out"), "-j", "2", "--seed", str(seed)],
                             env=dict(os.environ, TMPDIR=str(scratch)),
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
