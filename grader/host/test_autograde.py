@@ -64,7 +64,7 @@ def autograde(sub, out, *args, hidden_env=None):
     """grader/autograde.py as the batch grader and run_autograder call it;
     hidden_env: the hidden tests given as OCHRE_HIDDEN."""
     cmd = [str(GRADER / "autograde.py"), "--lab", "1", str(sub),
-           "--out", str(out), "-j", "2", *map(str, args)]
+           "--out", str(out), "-j", "1", *map(str, args)]
     env = {k: v for k, v in os.environ.items() if k != "OCHRE_HIDDEN"}
     if hidden_env:
         env["OCHRE_HIDDEN"] = str(hidden_env)
