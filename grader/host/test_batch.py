@@ -1,29 +1,31 @@
 """Batch grading (grader/batch, make batch, grader/batch.sbatch on Slurm) of
-five lab-1 submissions: a batch killed half-way and started again grades
+four lab-1 submissions: a batch killed half-way and started again grades
 only what was missing, each submission gets its right score, and no QEMU of
 theirs is left running afterwards.
 
-The five (lab 1 is the cheapest lab to grade; 42 points), in the order a
+The four (lab 1 is the cheapest lab to grade; 42 points), in the order a
 batch grades them:
 
     correct   the reference solution, as a .tar.gz             42/42
     garbled   an archive that is not one                        0/0   unreadable
     nobuild   the solution with a syntax error                  0/42  build failed
-    panic     the solution, kfree panics: the heap tests       34/42
-              (2 + 4 + 2 points) fail at once; it also "fixes"
-              the kernel tests to return at once and adds a
-              file of lab 2: both ignored, or it would get 42
-    stuck     the solution, pagefault_report stops the timer   38/42
-              and halts forever with interrupts off after the
-              report's first line: test_pagefault (4) times
-              out waiting for the second
+    wrong     the solution with two mistakes:                  30/42
+              kfree panics: the heap tests (2 + 4 + 2 points)
+              fail at once, with the panic as the headline;
+              pagefault_report stops the timer and halts
+              forever with interrupts off after the report's
+              first line: test_pagefault (4) times out waiting
+              for the second. It also "fixes" the kernel tests
+              to return at once and adds a file of lab 2: both
+              ignored, or it would get 42
 
 Each graded submission costs about 21 QEMU boots (lab 0 and lab 1 tests),
-so only three of them boot; the test's CPU time is mostly theirs. stuck is
+so only two of them boot; the test's CPU time is mostly theirs. wrong is
 named to be graded last, after the kill, so that its boots and its 10 s
-wait are paid once. (A batch of the
-starter code, 0/42, would add nothing of the batch's own: every point test
-failing on the starter is handout-check's proof.)
+wait are paid once. (The two mistakes in one submission cost a grade less
+than two; a batch of the starter code, 0/42, would add nothing of the
+batch's own: every point test failing on the starter is handout-check's
+proof.)
 """
 
 import csv
@@ -52,14 +54,12 @@ EXPECTED = {   # submission -> (score, max, status)
     "correct": (42, 42, "graded"),
     "garbled": (0, 0, "unreadable"),
     "nobuild": (0, 42, "build failed"),
-    "panic": (34, 42, "graded"),
-    "stuck": (38, 42, "graded"),
+    "wrong": (30, 42, "graded"),
 }
 ARCHIVES = ("correct", "garbled")
 # The tests each broken submission must fail (and no others).
 FAILING = {
-    "panic": {"test_heap_basic", "test_heap_stress", "test_heap_reuse"},
-    "stuck": {"test_pagefault"},
+    "wrong": {"test_heap_basic", "test_heap_stress", "test_heap_reuse", "test_pagefault"},
 }
 
 
@@ -83,30 +83,27 @@ def make_submissions(dest, scratch, names=tuple(EXPECTED)):
     subs = {}
     subs["correct"] = solved
 
-    panic = dict(solved)
-    heap = panic["lab1-paging/kernel/heap.c"]
+    wrong = dict(solved)
+    heap = wrong["lab1-paging/kernel/heap.c"]
     at = solution_region(heap, "§5 kfree")
-    panic["lab1-paging/kernel/heap.c"] = (heap[:at] + "\tif (p)\n\t\tpanic(\"kfree: "
+    wrong["lab1-paging/kernel/heap.c"] = (heap[:at] + "\tif (p)\n\t\tpanic(\"kfree: "
                                           "this submission panics\");\n" + heap[at:])
     tests = "lab1-paging/kernel/paging_tests.c"
     tampered, n = re.subn(r"^(KTEST\(\w+\)\n\{)$", r"\1 return;",
                           (ROOT / tests).read_text(), flags=re.M)
     assert n >= 10, f"{tests}: the KTEST pattern matched {n} times"
-    panic.update({tests: tampered, "lab2-contexts/kernel/extra.c": "int tampered;\n"})
-    subs["panic"] = panic
-
-    stuck = dict(solved)
-    pf = stuck["lab1-paging/kernel/pagefault.c"]
+    wrong.update({tests: tampered, "lab2-contexts/kernel/extra.c": "int tampered;\n"})
+    pf = wrong["lab1-paging/kernel/pagefault.c"]
     # After the report's first line: test_pagefault then waits 10 s, not 30,
     # for the RIP line. QEMU's PIT ticks from reset, and under -icount
     # sleep=off QEMU spins a core through a halted guest's wait, warping
     # from tick to tick (7 CPU-s in 8 s); with the PIT stopped it sleeps.
     at = pf.index("\tprintk(\"  RIP", solution_region(pf, "§6 pagefault_report"))
     stop_pit = "\toutb(0x43, 0x30);\n\toutb(0x40, 1);\n\toutb(0x40, 0);\n"
-    stuck["lab1-paging/kernel/pagefault.c"] = (pf[:at] + "\tasm volatile(\"cli\");\n" + stop_pit
+    wrong["lab1-paging/kernel/pagefault.c"] = (pf[:at] + "\tasm volatile(\"cli\");\n" + stop_pit
                                                + "\tfor (;;)\n\t\tasm volatile(\"hlt\");\n"
                                                + pf[at:])
-    subs["stuck"] = stuck
+    subs["wrong"] = wrong
 
     nobuild = dict(solved)
     nobuild["lab1-paging/kernel/frame.c"] += "\nint this is not C;\n"
@@ -184,12 +181,11 @@ def check_grades(out, names=tuple(EXPECTED)):
         assert failed == tests, f"{name}: failed {sorted(failed)}, expected {sorted(tests)}"
     if "nobuild" in names:
         assert "this is not C" in results(out, "nobuild")["output"]
-    if "stuck" in names:
-        hung = [t["output"] for t in results(out, "stuck")["tests"]
-                if t["name"].endswith("test_pagefault")]
-        assert "TIMEOUT after 10s waiting for" in hung[0], hung
-    if "panic" in names:
-        ignored = {i["path"] for i in results(out, "panic")["extra_data"]["ignored"]}
+    if "wrong" in names:
+        output = {t["name"].split(": ")[-1]: t["output"] for t in results(out, "wrong")["tests"]}
+        assert "this submission panics" in output["test_heap_basic"], output["test_heap_basic"]
+        assert "TIMEOUT after 10s waiting for" in output["test_pagefault"], output["test_pagefault"]
+        ignored = {i["path"] for i in results(out, "wrong")["extra_data"]["ignored"]}
         assert "lab1-paging/kernel/paging_tests.c" in ignored, ignored
         assert any(p.startswith("lab2-contexts") for p in ignored), ignored
 
@@ -231,7 +227,7 @@ def wait_ok(proc, log):
 
 @pytest.mark.timeout(900)
 def test_batch_killed_and_resumed(tmp_path, batch_env):
-    """Five submissions: `grader/batch --lab 1 ~/subs --out ~/out`, typed as
+    """Four submissions: `grader/batch --lab 1 ~/subs --out ~/out`, typed as
     docs/instructors.md shows it, is killed half-way (`kill PID`: SIGTERM)
     while a QEMU of it runs; no QEMU of it is left and the roster lists
     what it finished. `make batch
