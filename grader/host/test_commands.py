@@ -115,7 +115,10 @@ def test_make_profile(repo_lock):
     accounts for its instructions (the segments add up to what user space
     measured, within the markers' own cost), and fork's shows the child's
     exit giving its frames back. Run as lab 4's handout (§7.2) names it;
-    `make profile` at the top runs the same recipe on lab 6."""
+    `make profile` at the top runs the same recipe on lab 6. The profiled
+    kernel compiles again only the files that name OCHRE_PROF (or include
+    one that does) and shares the normal build's other objects: a hook
+    left out by mistake would break the sums checked here."""
     r = make("-C lab4-userspace-exec profile", timeout=600)
     assert r.returncode == 0, r.stdout[-3000:]
     ops = re.findall(r"^prof:   sum (\d+); measured from user space (\d+)$",
