@@ -263,6 +263,18 @@ def write_tree_file(dest, keep_solved):
                 f"solved {' '.join(map(str, solved))}\n")
 
 
+# What every marker line, and every marker mistake the stripper reports,
+# contains (common/tools/handout.c): a file with none of them it copies byte
+# for byte, so make_tree copies such a file itself.
+MARKER_WORDS = (b"BEGIN LAB", b"END LAB", b"STARTER:")
+
+
+def has_markers(path):
+    with open(path, "rb") as f:
+        data = f.read()
+    return any(word in data for word in MARKER_WORDS)
+
+
 def make_tree(dest, keep_solved=None, force=False, repo=REPO_ROOT, quiet=False, lab=None):
     """Write the handout tree to dest. Returns {lab: [stripped, kept]}.
 
@@ -300,7 +312,7 @@ def make_tree(dest, keep_solved=None, force=False, repo=REPO_ROOT, quiet=False, 
         if os.path.islink(src):
             os.symlink(os.readlink(src), dst)
             continue
-        if not strip or not path.endswith(STRIP_SUFFIXES):
+        if not strip or not path.endswith(STRIP_SUFFIXES) or not has_markers(src):
             shutil.copy2(src, dst)
             continue
         cmd = [stripper, "--stats"]
