@@ -120,7 +120,7 @@ def test_damaged_initfs(ochre):
     """(No points: given code.) A damaged initfs image is refused at boot
     with a clear message, and the system still comes up: bootstrap's rescue
     shell can read the kernel's schemes."""
-    m = ochre.boot("initfs_corrupt=0x100", timeout=60)
+    m = ochre.boot("initfs_corrupt=0x100", timeout=60, rescue=True)
     m.expect(r"^initfs: image rejected \(crc: ", partial=False)
     m.expect(r"rescue> $")
     m.sendline("cat sys:/uname")

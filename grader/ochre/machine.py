@@ -70,6 +70,16 @@ class GradeFailure(AssertionError):
         self.parts = parts
 
 
+class GiveUp:
+    """A line after which a boot cannot reach what a test waits for
+    (Machine's give_up): regex matches it; headline and details explain."""
+
+    def __init__(self, regex, headline, details=""):
+        self.regex = re.compile(regex)
+        self.headline = headline
+        self.details = details
+
+
 def _show_pattern(rx):
     return f"/{rx.pattern}/"
 
@@ -87,11 +97,17 @@ class Machine:
     default_timeout  per expect()/wait_exit() limit in seconds
     explain_reset  callable(machine) -> str, explains exit status 0
     symbols        a Symbols object to annotate panic addresses (or None)
+    give_up        lines that mean the boot can no longer get where any
+                   wait is going, as GiveUp values: seen by expect() or
+                   wait_exit() (like a PANIC), such a line fails the test at
+                   once with its headline instead of letting it run into a
+                   TIMEOUT (lab 3 and 5's bootstrap falling back to its
+                   rescue shell; ochre/plugin.py)
     """
 
     def __init__(self, argv, *, log_path, stderr_path=None, reproduce="", replay=(),
                  recording=False, default_timeout=DEFAULT_TIMEOUT, explain_reset=None,
-                 symbols=None):
+                 symbols=None, give_up=()):
         self.argv = list(argv)
         self.log_path = log_path
         self.stderr_path = stderr_path
@@ -101,6 +117,7 @@ class Machine:
         self.default_timeout = default_timeout
         self.explain_reset = explain_reset
         self.symbols = symbols
+        self.give_up = list(give_up)
 
         self.proc = None
         self.status = None      # exit status once reaped
@@ -303,6 +320,7 @@ class Machine:
                         return m
                     if not allow_panic and PANIC_RE.search(line):
                         self._fail_panic(scan, f"waiting for {what}")
+                    self._check_give_up(line, nl + 1, f"waiting for {what}")
                     scan = nl + 1
 
                 settling = False
@@ -341,14 +359,15 @@ class Machine:
         with self._cond:
             while True:
                 text = self._text
-                if not allow_panic:
-                    while True:
-                        nl = text.find("\n", scan)
-                        if nl < 0:
-                            break
-                        if PANIC_RE.search(text[scan:nl]):
-                            self._fail_panic(scan, "waiting for the kernel to exit")
-                        scan = nl + 1
+                while True:
+                    nl = text.find("\n", scan)
+                    if nl < 0:
+                        break
+                    line = text[scan:nl]
+                    if not allow_panic and PANIC_RE.search(line):
+                        self._fail_panic(scan, "waiting for the kernel to exit")
+                    self._check_give_up(line, nl + 1, "waiting for the kernel to exit")
+                    scan = nl + 1
                 if self._eof:
                     break
                 now = time.monotonic()
@@ -463,6 +482,14 @@ class Machine:
             details = "QEMU said:\n" + err if err else ""
         self.fail(headline, details, expected=expected or doing.removeprefix("while "),
                   seen=f"exit status {status} ({describe_status(status)})")
+
+    def _check_give_up(self, line, end, doing):
+        """Fail at once if line (ending at offset end) is a give_up line."""
+        for g in self.give_up:
+            if g.regex.search(line):
+                self._pos = end
+                line = line.rstrip("\r")
+                self.fail(f"{g.headline} while {doing}", g.details, expected=doing, seen=line)
 
     def _fail_panic(self, start, doing):
         """A PANIC: line appeared at offset start. Collect the report up to
