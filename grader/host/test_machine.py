@@ -14,6 +14,7 @@ import pytest
 GRADER = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, GRADER)
 
+from ochre import machine as machine_module  # noqa: E402
 from ochre import symbols, tree, triage  # noqa: E402
 from ochre.machine import GradeFailure, Machine, describe_status  # noqa: E402
 from ochre.plugin import RESCUE  # noqa: E402
@@ -74,6 +75,29 @@ def test_prompt_on_unfinished_line_and_input(machine):
 def test_partial_false_waits_for_the_whole_line(machine):
     m = machine("printf 'KTEST a: PA'; sleep 0.5; echo 'SS'")
     assert m.expect(r"^KTEST a: (\w+)$", partial=False).group(1) == "PASS"
+
+
+def test_prompt_settles_on_cpu_time(machine, monkeypatch):
+    # An idle guest keeps QEMU's CPU busy: its CPU time without output
+    # settles a prompt long before the wall-clock SETTLE would.
+    monkeypatch.setattr(machine_module, "SETTLE", 60)
+    m = machine("printf '$ '; sleep 30")
+    spent = iter(range(1000))
+    m._cpu_time = lambda: next(spent) * 0.02
+    start = time.monotonic()
+    m.expect(r"\$ $")
+    assert time.monotonic() - start < 10
+
+
+def test_no_cpu_time_is_not_quiet(machine, monkeypatch):
+    # A program that does not run (here: sleeps; in grading, a QEMU that a
+    # loaded host does not schedule) gains no CPU time: its unfinished line
+    # waits for the wall-clock SETTLE, and the line it goes on to finish
+    # is not taken for a prompt.
+    monkeypatch.setattr(machine_module, "SETTLE", 1.0)
+    m = machine("printf '$ '; sleep 0.3; echo more; printf '$ '; sleep 30")
+    m.expect(r"\$ $")
+    assert m.before == "$ more\n"
 
 
 def test_panic_fails_with_report_and_symbols(machine):

@@ -30,6 +30,14 @@ from . import tree
 DEFAULT_TIMEOUT = 30.0   # seconds per expect() / wait_exit()
 PANIC_GRACE = 5.0        # seconds to collect the rest of a panic report
 SETTLE = 0.2             # quiet time before a match on an unfinished line counts
+# ... or this much of the program's own CPU time without output. Under
+# -icount sleep=off an idle guest keeps QEMU's CPU busy (its clock jumps
+# from timer to timer), so QEMU's CPU time is guest time passing: a guest
+# at a prompt settles after 50 ms of it instead of 0.2 s of a host CPU
+# spent spinning, and a QEMU that a loaded host does not run gains none.
+SETTLE_CPU = 0.05
+SETTLE_POLL = 0.01       # how often a settling match checks that CPU time
+_CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 TAIL_LINES = 25          # serial lines shown in a failure message
 RECORDING_GRACE = 10.0   # seconds a recording QEMU gets to finish its log
 # Serial output one boot may print. The longest log of any test is under
@@ -131,6 +139,7 @@ class Machine:
         self._received = 0      # serial bytes so far
         self.flooded = False    # stopped for printing more than MAX_SERIAL
         self._last_data = time.monotonic()
+        self._settle_mark = None  # (len(_text), program CPU time) when settling began
         self._reader = None
         self._log = None
         self._stderr = None
@@ -328,8 +337,7 @@ class Machine:
                 if partial and rest:
                     m = rx.search(rest)
                     if m:
-                        quiet = time.monotonic() - self._last_data >= SETTLE
-                        if m.end() < len(rest) or self._eof or quiet:
+                        if m.end() < len(rest) or self._eof or self._quiet():
                             self.before = text[self._pos:scan + m.start()]
                             self._pos = scan + m.end()
                             return m
@@ -343,8 +351,32 @@ class Machine:
                               seen="(nothing matching; the last lines are below)")
                 wait = deadline - now
                 if settling:
-                    wait = min(wait, max(0.01, SETTLE - (now - self._last_data)))
+                    wait = min(wait, SETTLE_POLL)
                 self._cond.wait(wait)
+
+    def _quiet(self):
+        """Has the output been quiet long enough for a match at the end of
+        an unfinished line to count: SETTLE seconds, or SETTLE_CPU of the
+        program's CPU time since settling began with no byte since."""
+        if time.monotonic() - self._last_data >= SETTLE:
+            return True
+        cpu = self._cpu_time()
+        if cpu is None:
+            return False
+        if self._settle_mark is None or self._settle_mark[0] != len(self._text):
+            self._settle_mark = (len(self._text), cpu)
+            return False
+        return cpu - self._settle_mark[1] >= SETTLE_CPU
+
+    def _cpu_time(self):
+        """The program's CPU time so far in seconds (None if unknown: not
+        Linux, or gone). setpriv execs QEMU in place: this is QEMU's."""
+        try:
+            with open(f"/proc/{self.proc.pid}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            return None
+        return (int(fields[11]) + int(fields[12])) / _CLOCK_TICKS
 
     def wait_exit(self, timeout=None, *, status=None, allow_panic=False):
         """Wait for the program to exit and return its exit status.
