@@ -112,8 +112,7 @@ handout-check: deps
 TEST_PHASES = host-test grade-all handout-check clang
 test: deps-course
 	@start=$$(date +%s); \
-	$(MAKE) --no-print-directory all && \
-	$(PYTHON) common/mk/phases.py build/test \
+	$(PYTHON) common/mk/phases.py build/test 'all=$(MAKE) --no-print-directory all' -- \
 		$(foreach p,$(TEST_PHASES),'$(p)=$(MAKE) --no-print-directory $(p)') && \
 	grep -hE '^=== grading|^  TOTAL:' build/test/grade-all.log && \
 	sed -n '/^handout check: every point test/,$$p' build/test/handout-check.log && \

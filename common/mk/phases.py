@@ -1,11 +1,13 @@
 #!/usr/bin/env python3
 """Runs the phases of `make test` side by side and says how each went.
 
-    phases.py LOGDIR NAME=COMMAND...
+    phases.py LOGDIR NAME=COMMAND... [-- NAME=COMMAND...]...
 
-After the labs are built, make test's phases (host tests, every lab's grade,
-the handout check, the clang build) need nothing from each other. One after
-another they leave a core idle whenever one phase waits (a test waiting for
+Stages, separated by "--", run one after another (a stage starts only if
+the one before passed); the phases of one stage run side by side. After
+the labs are built (make test's first stage), its other phases (host
+tests, every lab's grade, the handout check, the clang build) need nothing
+from each other. One after another they leave a core idle whenever one phase waits (a test waiting for
 a guest, a build waiting for its last file, a phase's slowest test running
 alone at its end); side by side, one phase's waits are filled by another's
 work, and the whole costs about its CPU time divided by the cores.
@@ -62,8 +64,10 @@ def stop_all():
 
 
 def run(logdir, phases):
+    """Runs phases side by side; returns the names of those that failed."""
     os.makedirs(logdir, exist_ok=True)
     began = time.monotonic()
+    PROCS.clear()
     for name, command in phases:
         PROCS[name] = start(name, command, logdir)
     names = {proc.pid: name for name, proc in PROCS.items()}
@@ -88,14 +92,29 @@ def run(logdir, phases):
     for name in failed:
         say(f"\n===== [{name}] failed: the last {TAIL} lines of its log =====")
         say(tail(os.path.join(logdir, f"{name}.log")))
-    return 1 if failed else 0
+    return failed
+
+
+def stages_of(args):
+    """[[(name, command), ...], ...] from NAME=COMMAND arguments and "--"."""
+    stages = [[]]
+    for a in args:
+        if a == "--":
+            stages.append([])
+        elif "=" in a:
+            stages[-1].append(tuple(a.split("=", 1)))
+        else:
+            sys.exit(f"phases.py: {a!r} is not NAME=COMMAND or --")
+    if not all(stages):
+        sys.exit("phases.py: an empty stage")
+    return stages
 
 
 def main(argv):
-    if len(argv) < 2 or any("=" not in a for a in argv[1:]):
-        sys.exit("usage: phases.py LOGDIR NAME=COMMAND...")
+    if len(argv) < 2:
+        sys.exit("usage: phases.py LOGDIR NAME=COMMAND... [-- NAME=COMMAND...]...")
     logdir = argv[0]
-    phases = [tuple(a.split("=", 1)) for a in argv[1:]]
+    stages = stages_of(argv[1:])
 
     def interrupted(signum, frame):
         stop_all()
@@ -103,7 +122,10 @@ def main(argv):
 
     signal.signal(signal.SIGINT, interrupted)
     signal.signal(signal.SIGTERM, interrupted)
-    return run(logdir, phases)
+    for phases in stages:
+        if run(logdir, phases):
+            return 1
+    return 0
 
 
 if __name__ == "__main__":
