@@ -1,7 +1,7 @@
 """Batch grading (grader/batch, make batch, grader/batch.sbatch on Slurm) of
-six lab-1 submissions: each gets its right score, a second batch gives the
-same results, a batch killed half-way and started again grades only what was
-missing, and no QEMU of theirs is left running afterwards.
+six lab-1 submissions: a batch killed half-way and started again grades
+only what was missing, each submission gets its right score, and no QEMU of
+theirs is left running afterwards.
 
 The six (lab 1 is the cheapest lab to grade; 42 points):
 
@@ -12,7 +12,9 @@ The six (lab 1 is the cheapest lab to grade; 42 points):
               the kernel tests to return at once and adds a
               file of lab 2: both ignored, or it would get 42
     hang      the solution, pagefault_report halts forever     38/42
-              with interrupts off: test_pagefault (4) times out
+              with interrupts off after the report's first
+              line: test_pagefault (4) times out waiting for
+              the second
     nobuild   the solution with a syntax error                  0/42  build failed
     garbled   an archive that is not one                        0/0   unreadable
 
@@ -96,7 +98,9 @@ def make_submissions(dest, scratch, names=tuple(EXPECTED)):
 
     hang = dict(solved)
     pf = hang["lab1-paging/kernel/pagefault.c"]
-    at = solution_region(pf, "§6 pagefault_report")
+    # After the report's first line: test_pagefault then waits 10 s, not 30,
+    # for the RIP line (QEMU spins a core through a hung guest's wait).
+    at = pf.index("\tprintk(\"  RIP", solution_region(pf, "§6 pagefault_report"))
     hang["lab1-paging/kernel/pagefault.c"] = (pf[:at] + "\tfor (;;)\n\t\tasm volatile("
                                               "\"cli; hlt\");\n" + pf[at:])
     subs["hang"] = hang
@@ -177,6 +181,10 @@ def check_grades(out, names=tuple(EXPECTED)):
         assert failed == tests, f"{name}: failed {sorted(failed)}, expected {sorted(tests)}"
     if "nobuild" in names:
         assert "this is not C" in results(out, "nobuild")["output"]
+    if "hang" in names:
+        hung = [t["output"] for t in results(out, "hang")["tests"]
+                if t["name"].endswith("test_pagefault")]
+        assert "TIMEOUT after 10s waiting for" in hung[0], hung
     if "panic" in names:
         ignored = {i["path"] for i in results(out, "panic")["extra_data"]["ignored"]}
         assert "lab1-paging/kernel/paging_tests.c" in ignored, ignored
@@ -219,23 +227,23 @@ def wait_ok(proc, log):
 
 
 @pytest.mark.timeout(900)
-def test_batch_grades_resumes_identically(tmp_path, batch_env):
-    """Six submissions graded by `make batch`, each with its right score;
-    at the same time (the hang's waits overlap) graded again from scratch,
-    killed half-way (SIGTERM) and started again: the finished ones are not
-    regraded, and the results are the same as the first batch's. No QEMU of
-    either batch is left after any of it."""
+def test_batch_killed_and_resumed(tmp_path, batch_env):
+    """Six submissions: `grader/batch --lab 1 ~/subs --out ~/out`, typed as
+    docs/instructors.md shows it, is killed half-way (`kill PID`: SIGTERM);
+    no QEMU of it is left and the roster lists what it finished. `make batch
+    SUBMISSIONS=~/subs LAB=1 OUT=~/out`, typed as the same page shows it,
+    then grades only what is missing (the finished ones are not graded
+    again) and leaves no QEMU. In the end every submission has its right
+    score and the broken ones fail exactly the tests their mistake breaks
+    (check_grades): the known right outcomes are the oracle, so a second,
+    uninterrupted batch to compare with would prove nothing more."""
+    tag = batch_env
     make_submissions(tmp_path / "subs", tmp_path / "scratch")
-    first, second = tmp_path / "first", tmp_path / "second"
-    tag_first, tag = f"{batch_env}-first", f"{batch_env}-second"
-    make_batch = start("make batch SUBMISSIONS=~/subs LAB=1 OUT=~/first", tag_first,
-                       tmp_path / "first.log")
-
-    command = "grader/batch --lab 1 ~/subs --out ~/second"     # -j nproc
-    proc = start(command, tag, tmp_path / "killed.log")
+    out = tmp_path / "out"
+    proc = start("grader/batch --lab 1 ~/subs --out ~/out", tag, tmp_path / "killed.log")
     saw_qemu = False
     deadline = time.monotonic() + 600
-    while len(finished(second)) < len(EXPECTED) // 2:
+    while len(finished(out)) < len(EXPECTED) // 2:
         assert proc.poll() is None, (tmp_path / "killed.log").read_text()
         assert time.monotonic() < deadline, "no half-way point in 600 s"
         saw_qemu = saw_qemu or any("qemu-system" in c for _, c in tagged(tag))
@@ -244,23 +252,18 @@ def test_batch_grades_resumes_identically(tmp_path, batch_env):
     assert proc.wait(timeout=60) == 128 + signal.SIGTERM, (tmp_path / "killed.log").read_text()
     assert saw_qemu, "the tag check cannot see this batch's QEMUs"
     assert_none_left(tag, "grader/batch was killed")
-    done = finished(second)
+    done = finished(out)
     assert len(done) < len(EXPECTED), "everything finished before the kill"
-    assert set(roster(second)) == set(done)
+    assert set(roster(out)) == set(done)
 
-    out = wait_ok(start(command, tag, tmp_path / "resumed.log"), tmp_path / "resumed.log")
-    assert f"{len(done)} already graded, not regraded: {' '.join(sorted(done))}" in out
-    now = finished(second)
+    log = tmp_path / "resumed.log"
+    text = wait_ok(start("make batch SUBMISSIONS=~/subs LAB=1 OUT=~/out", tag, log), log)
+    assert f"{len(done)} already graded, not regraded: {' '.join(sorted(done))}" in text
+    now = finished(out)
     assert {n: now[n] for n in done} == done, "a finished submission was graded again"
-    assert_none_left(tag, "the resumed grader/batch")
-    check_grades(second)
-
-    wait_ok(make_batch, tmp_path / "first.log")
-    assert_none_left(tag_first, "make batch")
-    check_grades(first)
-    assert set(roster(first)) == set(EXPECTED)
-    for name in EXPECTED:
-        assert outcomes(second, name) == outcomes(first, name), name
+    assert_none_left(tag, "make batch")
+    assert set(roster(out)) == set(EXPECTED)
+    check_grades(out)
 
 
 # ---- Slurm -------------------------------------------------------------------
