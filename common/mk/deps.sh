@@ -31,6 +31,7 @@ need xorriso			have xorriso
 need mtools			have mformat
 need git			have git
 need gdb-multiarch		have gdb-multiarch
+need ccache			have ccache		# lab N reuses the compiles of labs before it
 need qemu-utils			have qemu-img		# --record: the replay snapshot image
 need python3			test -x /usr/bin/python3
 need python3-pytest		/usr/bin/python3 -c 'import pytest'
