@@ -34,6 +34,7 @@ import re
 import shutil
 import subprocess
 import sys
+import threading
 
 GRADER_DIR = os.path.dirname(os.path.abspath(__file__))
 REPO_ROOT = os.path.dirname(GRADER_DIR)
@@ -100,9 +101,10 @@ def build_stripper(repo):
         return exe
     os.makedirs(os.path.dirname(exe), exist_ok=True)
     cc = os.environ.get("CC", "cc")
-    # Built beside and renamed into place: processes making handouts at the
-    # same time (the host tests) never run a half-written stripper.
-    tmp = f"{exe}.{os.getpid()}"
+    # Built beside and renamed into place: processes and threads making
+    # handouts at the same time (the host tests, handout.py check's labs side
+    # by side) never run a half-written stripper, nor rename each other's.
+    tmp = f"{exe}.{os.getpid()}.{threading.get_ident()}"
     cmd = [cc, "-std=c11", "-O2", "-Wall", "-Wextra", "-Werror", "-o", tmp, src]
     if subprocess.run(cmd).returncode != 0:
         die("building the stripper failed: " + " ".join(cmd))
