@@ -3,7 +3,7 @@
 
     grader/autograde.py --lab N SUBMISSION --out DIR
                         [--hidden DIR] [--jobs J] [--timeout SECONDS]
-                        [--only EXPR] [--keep-scratch]
+                        [--only EXPR] [--seed DIR] [--keep-scratch]
 
 SUBMISSION  a directory (a student's tree, or an unpacked `make submit`
             archive) or an archive: .tar.gz, .tgz, .tar or .zip (what `make
@@ -20,6 +20,10 @@ SUBMISSION  a directory (a student's tree, or an unpacked `make submit`
 --timeout S the whole grade's limit (default 1800 s).
 --only EXPR grade only the tests pytest -k EXPR selects (regrading one
             test; the total is then marked PARTIAL).
+--seed DIR  start from DIR, lab N's course tree already built by make_seed
+            below (grader/batch makes one per run): make then compiles only
+            the submitted files and what includes them, not the whole lab.
+            A seed made for another lab or other hidden tests is not used.
 
 What is graded: the tree of lab N made from this repository by
 grader/handout.py (labs < N solved, lab N's starter code, later labs
@@ -205,6 +209,57 @@ def relative_paths(text, tree):
     return RUNNER_NOISE.sub("", text)
 
 
+# ---- seeds: the course's tree built once for many submissions ----------------
+#
+# A seed is DIR/tree, lab N's tree as make_tree writes it plus the hidden
+# tests, built, and DIR/seed.json saying what it is. Only the course's own
+# files are in it. A submission's tree is a copy of it (file times kept, so
+# make sees the build as up to date) with the submitted files written after
+# the build, hence newer than every object: make compiles them, and through
+# the dependency files (pointed at the copy) whatever includes them.
+
+def make_seed(lab, dest, hidden=None, jobs=None, repo=handout.REPO_ROOT):
+    """Make and build the seed of lab N in dest (replaced); True when it
+    built (its build.log is in dest either way)."""
+    remove(dest)
+    tree = os.path.join(dest, "tree")
+    handout.make_tree(tree, lab=lab, repo=repo, quiet=True)
+    added = add_hidden(tree, hidden) if hidden else []
+    ok, _ = build(tree, handout.lab_dirs(repo)[lab], jobs or os.cpu_count() or 2, dest)
+    if ok:
+        built = max(os.lstat(os.path.join(top, n)).st_mtime_ns
+                    for top, _, names in os.walk(os.path.join(tree, "build")) for n in names)
+        with open(os.path.join(dest, "seed.json"), "w", encoding="utf-8") as f:
+            json.dump({"lab": lab, "hidden": hidden, "hidden_files": added,
+                       "built_ns": built}, f)
+    return ok
+
+
+def tree_from_seed(seed, tree, lab, hidden):
+    """Copy the seed's tree to tree; returns its seed.json, or None (and no
+    tree) if seed is not one for this lab and these hidden tests."""
+    try:
+        with open(os.path.join(seed, "seed.json"), encoding="utf-8") as f:
+            info = json.load(f)
+    except (OSError, ValueError):
+        return None
+    if info.get("lab") != lab or info.get("hidden") != hidden:
+        return None
+    shutil.copytree(os.path.join(seed, "tree"), tree, symlinks=True)
+    handout.repoint_deps(os.path.join(tree, "build"), os.path.join(seed, "tree"), tree)
+    return info
+
+
+def newer_than_seed(tree, paths, info):
+    """The submitted files' times after the seed's build (they are, unless
+    the clock went back): make must compile every one of them."""
+    after = info["built_ns"] + 1_000_000_000
+    for path in paths:
+        full = os.path.join(tree, path)
+        if os.stat(full).st_mtime_ns <= info["built_ns"]:
+            os.utime(full, ns=(after, after))
+
+
 # ---- grading -----------------------------------------------------------------
 
 def run_grader(tree, lab, jobs, timeout, out, collect_only=False, only=None):
@@ -317,7 +372,7 @@ def finish(results, out, extra, started, file_note):
 
 
 def autograde(lab, sub_path, out, hidden=None, jobs=None, timeout=DEFAULT_TIMEOUT,
-              keep_scratch=False, repo=handout.REPO_ROOT, only=None):
+              keep_scratch=False, repo=handout.REPO_ROOT, only=None, seed=None):
     started = time.monotonic()
     labs = handout.lab_dirs(repo)
     if lab not in labs:
@@ -333,15 +388,22 @@ def autograde(lab, sub_path, out, hidden=None, jobs=None, timeout=DEFAULT_TIMEOU
     scratch = tempfile.mkdtemp(prefix=f"ochre-autograde-lab{lab}-")
     tree = os.path.join(scratch, "tree")
     try:
-        log(f"lab {lab}: making the course's tree in {tree}")
-        try:
-            handout.make_tree(tree, lab=lab, repo=repo, quiet=True)
-        except SystemExit:   # handout.die(): the course's tree is broken, not the submission
-            why = "making the course's tree of the lab failed (see the autograder's stdout)"
-            finish(grader_failed_results(why), out, {"lab": lab, "status": "grader failed"},
-                   started, f"Graded as lab {lab} ({labdir}).")
-            return 0
-        hidden_files = add_hidden(tree, hidden) if hidden else []
+        seeded = seed and tree_from_seed(seed, tree, lab, hidden)
+        if seeded:
+            log(f"lab {lab}: the course's tree, built, copied from the seed {seed} to {tree}")
+            hidden_files = seeded["hidden_files"]
+        else:
+            if seed:
+                log(f"--seed {seed}: not a seed of lab {lab} with these hidden tests; not used")
+            log(f"lab {lab}: making the course's tree in {tree}")
+            try:
+                handout.make_tree(tree, lab=lab, repo=repo, quiet=True)
+            except SystemExit:   # handout.die(): the course's tree is broken, not the submission
+                why = "making the course's tree of the lab failed (see the autograder's stdout)"
+                finish(grader_failed_results(why), out, {"lab": lab, "status": "grader failed"},
+                       started, f"Graded as lab {lab} ({labdir}).")
+                return 0
+            hidden_files = add_hidden(tree, hidden) if hidden else []
         try:
             sub = submission.read(sub_path, handout.editable_files(lab, repo), tree)
         except submission.Unreadable as e:
@@ -350,6 +412,8 @@ def autograde(lab, sub_path, out, hidden=None, jobs=None, timeout=DEFAULT_TIMEOU
                    started, f"Graded as lab {lab} ({labdir}).")
             return 0
         place_files(sub, lab, tree, out)
+        if seeded:
+            newer_than_seed(tree, sub.taken, seeded)
         extra = {"lab": lab, "taken": sorted(sub.taken), "missing": sub.missing,
                  "ignored": sub.ignored, "notes": sub.notes, "hidden_files": len(hidden_files)}
         note = describe_files(sorted(sub.taken), sub.missing, sub.ignored, lab, labdir, tree)
@@ -416,6 +480,8 @@ def main(argv=None):
     p.add_argument("--jobs", "-j", type=int, metavar="J")
     p.add_argument("--timeout", type=int, default=DEFAULT_TIMEOUT, metavar="SECONDS")
     p.add_argument("--only", metavar="EXPR", help="only the tests pytest -k EXPR selects")
+    p.add_argument("--seed", metavar="DIR", help="start from this built course tree "
+                   "(make_seed; grader/batch makes one)")
     p.add_argument("--keep-scratch", action="store_true", help="keep the scratch tree")
     args = p.parse_args(argv)
     # SIGTERM (a batch stopping, Gradescope's limit) unwinds like Ctrl-C: the
@@ -424,7 +490,8 @@ def main(argv=None):
     try:
         return autograde(args.lab, args.submission, os.path.abspath(args.out),
                          hidden=args.hidden and os.path.abspath(args.hidden), jobs=args.jobs,
-                         timeout=args.timeout, keep_scratch=args.keep_scratch, only=args.only)
+                         timeout=args.timeout, keep_scratch=args.keep_scratch, only=args.only,
+                         seed=args.seed and os.path.abspath(args.seed))
     except Usage as e:
         print(f"autograde: {e}", file=sys.stderr)
         return 2

@@ -22,10 +22,11 @@ import zipfile
 
 import pytest
 
-from conftest import ROOT, sh
+from conftest import ROOT, seed_build, sh
 
 GRADER = ROOT / "grader"
 sys.path.insert(0, str(GRADER))
+import autograde as autograde_py  # noqa: E402
 import handout     # noqa: E402
 import submission  # noqa: E402
 
@@ -120,13 +121,30 @@ def made(cmd):
 @pytest.fixture(scope="module")
 def lab1_tree(tmp_path_factory):
     """`make handout LAB=1` as typed, copied out of build/ (other tests may
-    remake it), with `make submit` run in it as typed."""
+    remake it), with `make submit` run in it as typed. Its lab 1 build
+    starts from this repository's (conftest.seed_build, as handout-check's
+    does): a `make` in it compiles only the files the handout stripped."""
     dest = tmp_path_factory.mktemp("student") / "ochre"
     with made("make handout LAB=1"):
         shutil.copytree(ROOT / "build" / "handout-lab1", dest, symlinks=True)
+    seed_build(dest, 1)
     r = sh("make submit", cwd=dest)
     assert r.returncode == 0, r.stdout
     assert "submit-lab1.tar.gz" in r.stdout
+    return dest
+
+
+@pytest.fixture(scope="session")
+def seed(_built_bases):
+    """Lab 1's course tree built once (autograde's make_seed), for --seed:
+    the grades whose point is not the build from nothing start from it, as
+    grader/batch's do. Made once per run, also with pytest -n (the workers
+    share it through a lock in their common temporary directory)."""
+    dest = _built_bases / "autograde-seed"
+    with open(_built_bases / "autograde-seed.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (dest / "seed.json").exists():
+            assert autograde_py.make_seed(1, str(dest)), (dest / "build.log").read_text()
     return dest
 
 
@@ -301,12 +319,14 @@ def test_starter_cannot_buy_points_by_tampering(tmp_path, lab1_tree):
 
 
 @GRADES
-def test_submission_that_does_not_build(tmp_path):
+def test_submission_that_does_not_build(tmp_path, seed):
     """Score 0, the compiler's error line (path from the tree's top) in a
-    'build' entry, and every test of the lab listed as not run."""
+    'build' entry, and every test of the lab listed as not run. (Built from
+    the seed: the submitted file is the one make compiles, and fails.)"""
     frame = solution("lab1-paging/kernel/frame.c") + b"\nint broken = no_such_name;\n"
     sub = tar_with(tmp_path / "broken.tar.gz", [("lab1-paging/kernel/frame.c", frame)])
-    results = autograde(sub, tmp_path / "out")
+    results = autograde(sub, tmp_path / "out", "--seed", seed)
+    assert compiled_in((tmp_path / "out" / "build.log").read_text()) == LAB1_FILES[:1]
     assert results["score"] == 0
     build = results["tests"][0]
     assert build["name"] == "build: lab1-paging" and build["status"] == "failed"
@@ -319,32 +339,101 @@ def test_submission_that_does_not_build(tmp_path):
 
 
 @GRADES
-def test_submission_whose_kernel_panics(tmp_path):
+def test_submission_whose_kernel_panics(tmp_path, seed):
     """A frame allocator that panics: the tests fail with the panic as the
-    headline; results.json is complete."""
+    headline; results.json is complete. Two tests (--only) show it, built
+    from the seed: the rest of the grade would only repeat it."""
     frame = solution("lab1-paging/kernel/frame.c").replace(
         b"void frame_init(void)\n{\n",
         b"void frame_init(void)\n{\n\tpanic(\"student bug\");\n", 1)
     sub = tar_with(tmp_path / "panics.tar.gz",
                    [(p, frame if p.endswith("frame.c") else solution(p)) for p in LAB1_FILES])
-    results = autograde(sub, tmp_path / "out", "--only", "frames_basic or map_translate")
+    results = autograde(sub, tmp_path / "out", "--only", "frames_basic or map_translate",
+                        "--seed", seed)
     assert results["score"] == 0
     out = by_name(results)["test_frames_basic"]["output"]
     assert "kernel PANIC" in out and "student bug" in out
 
 
 @GRADES
-def test_kernel_that_prints_forever(tmp_path):
+def test_kernel_that_prints_forever(tmp_path, seed):
     """A kernel printing in a loop is stopped at 1 MiB of serial output and
-    the test says so; the log stays 1 MiB."""
+    the test says so; the log stays 1 MiB. One test (--only) shows it,
+    built from the seed."""
     frame = solution("lab1-paging/kernel/frame.c").replace(
         b"void frame_init(void)\n{\n",
         b"void frame_init(void)\n{\n\tfor (;;)\n\t\tprintk(\"spam spam spam spam\\n\");\n", 1)
     sub = tar_with(tmp_path / "flood.tar.gz", [("lab1-paging/kernel/frame.c", frame)])
-    results = autograde(sub, tmp_path / "out", "--only", "frames_basic")
+    results = autograde(sub, tmp_path / "out", "--only", "frames_basic", "--seed", seed)
     out = by_name(results)["test_frames_basic"]["output"]
     assert "printed more than 1 MiB" in out, out
     assert os.path.getsize(tmp_path / "out" / "logs" / "test_frames_basic.log") == 1 << 20
+
+
+def compiled_in(build_log):
+    """The sources a build compiled, as make names them."""
+    return sorted(line.split()[1] for line in build_log.split("\n") if line.startswith("  CC "))
+
+
+def compiled(tree):
+    """make in tree's lab 1: the sources it compiled."""
+    r = sh("make -C lab1-paging", cwd=tree)
+    assert r.returncode == 0, r.stdout
+    return compiled_in(r.stdout)
+
+
+def loadable(kernel, out):
+    """The bytes of kernel.elf that are loaded (objcopy -O binary): its
+    debug information names the directory it was compiled in."""
+    subprocess.run(["objcopy", "-O", "binary", str(kernel), str(out)], check=True)
+    return out.read_bytes()
+
+
+def includers(build, header):
+    """The kernel sources whose dependency files in build name header."""
+    found = []
+    for dep in build.rglob("obj/**/*.c.d"):
+        if f" {header}" in dep.read_text():
+            found.append(str(dep.relative_to(next(build.glob("lab*/obj"))))[:-len(".d")])
+    return sorted(found)
+
+
+@GRADES
+def test_build_from_a_seed(tmp_path, seed):
+    """--seed (grader/batch makes one per run; docs/instructors.md): lab
+    1's course tree built once, copied, and given a submission's files (the
+    starter's, written again) compiles only those files and links the same
+    kernel and modules as the seed's own build from nothing (their loaded
+    bytes compared). A header changed in the copy recompiles exactly the
+    files that include it, as gcc's dependency files in the seed's build say
+    (make_seed points them at the copy): a submitted header would be built
+    right too, though none can be submitted (editable files are never
+    headers; a submitted one is ignored, as paging_tests.c is in
+    test_starter_cannot_buy_points_by_tampering). That a seeded grade is
+    the unseeded one: test_batch.py's batches are seeded and graded against
+    the known outcomes."""
+    copy = tmp_path / "copy"
+    built = seed / "tree"
+    info = autograde_py.tree_from_seed(str(seed), str(copy), 1, None)
+    assert info and not autograde_py.tree_from_seed(str(seed), str(tmp_path / "no"), 2, None)
+    for p in LAB1_FILES:
+        (copy / p).write_bytes((built / p).read_bytes())
+    autograde_py.newer_than_seed(str(copy), LAB1_FILES, info)
+    assert compiled(copy) == LAB1_FILES
+    for name in ("kernel.elf", "modules.img"):
+        ours, theirs = copy / "build" / "lab1" / name, built / "build" / "lab1" / name
+        if name.endswith(".elf"):
+            ours, theirs = loadable(ours, tmp_path / "ours"), loadable(theirs, tmp_path / "theirs")
+        else:
+            ours, theirs = ours.read_bytes(), theirs.read_bytes()
+        assert ours == theirs, f"{name} differs from the seed's"
+
+    header = "common/kernel/frame.h"
+    expected = includers(built / "build", built / header)
+    assert "common/kernel/kmain.c" in expected and len(expected) > 3, expected
+    with open(copy / header, "a") as f:
+        f.write("\n/* a submission's change */\n")
+    assert compiled(copy) == expected
 
 
 def test_unreadable_submission_and_usage_errors(tmp_path):
@@ -526,15 +615,16 @@ def qemus_under(path):
 
 
 @GRADES
-def test_stopped_autograde_leaves_nothing_behind(tmp_path):
+def test_stopped_autograde_leaves_nothing_behind(tmp_path, seed):
     """SIGTERM while tests are booting (a batch being stopped): autograde
-    exits, its QEMUs die and its scratch tree is removed."""
+    exits, its QEMUs die and its scratch tree (here a copy of the seed, as
+    in a batch) is removed."""
     import time
     scratch = tmp_path / "tmp"
     scratch.mkdir()
     sub = tar_with(tmp_path / "s.tar.gz", [(p, solution(p)) for p in LAB1_FILES])
     proc = subprocess.Popen([str(GRADER / "autograde.py"), "--lab", "1", str(sub), "--out",
-                             str(tmp_path / "out"), "-j", "2"],
+                             str(tmp_path / "out"), "-j", "2", "--seed", str(seed)],
                             env=dict(os.environ, TMPDIR=str(scratch)),
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
