@@ -423,8 +423,8 @@ def repoint_deps(build, old_root, new_root):
                 f.write(text.replace(old, new))
 
 
-def check_lab(lab, repo):
-    """Returns a result dict for the table."""
+def check_lab(lab, repo, workers="auto"):
+    """Returns a result dict for the table. workers: pytest -n."""
     labdir = lab_dirs(repo)[lab]
     tree = os.path.join(repo, "build", "handout-check", f"lab{lab}")
     result = {"lab": lab, "tests": 0, "failed": 0, "unexpected": [], "problems": []}
@@ -443,7 +443,7 @@ def check_lab(lab, repo):
     cmd = [sys.executable, "-m", "pytest", os.path.join(tree, "grader", "test_foundation.py"),
            *test_files(tree, lab), "--lab", str(lab),
            "--build-root", os.path.join(tree, "build"), "--gradescope", results_json,
-           "-n", "auto", "-q", "--no-header", "-p", "no:cacheprovider"]
+           "-n", workers, "-q", "--no-header", "-p", "no:cacheprovider"]
     run = subprocess.run(cmd, cwd=tree, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                          text=True)
     try:
@@ -475,14 +475,18 @@ def check_lab(lab, repo):
 def check(labs, repo=REPO_ROOT, jobs=1):
     """jobs: labs checked at a time (each in its own tree; the most complete
     lab, the longest, starts first), so one lab's build and grader start-up
-    overlap another's tests."""
+    overlap another's tests. With labs side by side, each lab's tests run
+    in one process: xdist's workers would add only their start-up (about
+    half a CPU-second a lab), not more CPUs."""
     available = graded_labs(repo)
     labs = labs or available
     for lab in labs:
         if lab not in available:
             die(f"lab {lab} has no lab directory or no grader/test_lab{lab}[_*].py")
     with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-        done = {lab: pool.submit(check_lab, lab, repo) for lab in sorted(labs, reverse=True)}
+        workers = "0" if jobs > 1 else "auto"
+        done = {lab: pool.submit(check_lab, lab, repo, workers)
+                for lab in sorted(labs, reverse=True)}
     results = [done[lab].result() for lab in labs]
 
     log("")
