@@ -74,7 +74,9 @@ replay replay-gdb:
 # Every lab is built first (a lab's grade also links a variant of a later
 # lab's kernel from that lab's objects). Two labs at a time (the most complete, the longest, first), each shown
 # whole when it ends (-O): one lab's build and grader start-up overlap
-# another's tests.
+# another's tests. Each lab's tests run one at a time (-n 0): two labs at a
+# time already keep two cores busy, and xdist's workers would cost about
+# 1 CPU-s a lab to start and feed.
 grade-all: all
 	@$(MAKE) --no-print-directory -j2 -O $(addprefix grade-,$(call reverse,$(GRADED)))
 
@@ -82,7 +84,7 @@ reverse = $(if $(1),$(call reverse,$(wordlist 2,$(words $(1)),$(1))) $(firstword
 grade-lab%:
 	@$(MAKE) --no-print-directory -C lab$*
 	@echo "=== grading lab$* ==="
-	@$(PYTHON) -m pytest grader --lab $(firstword $(subst -, ,$*)) -n $(JOBS) \
+	@$(PYTHON) -m pytest grader --lab $(firstword $(subst -, ,$*)) -n 0 \
 		--gradescope build/grade/lab$(firstword $(subst -, ,$*))-results.json
 
 handout: deps

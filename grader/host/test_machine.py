@@ -315,6 +315,21 @@ def test_qemu_args_per_loader(tmp_path):
     assert tree.qemu.memory_bytes([]) == 128 << 20
 
 
+def test_qemu_args_cd_rom_and_replay(tmp_path):
+    """A path inside an option list has its commas doubled; for record and
+    replay the ISO's CD-ROM drive goes behind a blkreplay node."""
+    (tmp_path / "common" / "mk").mkdir(parents=True)
+    (tmp_path / "common" / "mk" / "qemu-args").write_text(
+        "grub: -drive file={iso},if=none,id=cd,media=cdrom\n"
+        "grub: -device ide-cd,drive=cd,bus=ahci.0,bootindex=0\n-no-reboot\n")
+    args = tree.read_qemu_args(str(tmp_path), "/x/a,b.iso")
+    assert args[1] == "file=/x/a,,b.iso,if=none,id=cd,media=cdrom"
+    assert tree.qemu.replayable_disks(args) == [
+        "-drive", "file=/x/a,,b.iso,if=none,id=cd,media=cdrom",
+        "-drive", "driver=blkreplay,if=none,image=cd,id=rr-cd,readonly=on",
+        "-device", "ide-cd,drive=rr-cd,bus=ahci.0,bootindex=0", "-no-reboot"]
+
+
 def test_module_container_round_trip():
     """bootmods.py's container: modules page-aligned, names and bytes kept,
     and qemu.py reads the same names and sizes back."""

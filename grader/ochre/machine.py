@@ -33,9 +33,9 @@ SETTLE = 0.2             # quiet time before a match on an unfinished line count
 # ... or this much of the program's own CPU time without output. Under
 # -icount sleep=off an idle guest keeps QEMU's CPU busy (its clock jumps
 # from timer to timer), so QEMU's CPU time is guest time passing: a guest
-# at a prompt settles after 50 ms of it instead of 0.2 s of a host CPU
+# at a prompt settles after 30 ms of it instead of 0.2 s of a host CPU
 # spent spinning, and a QEMU that a loaded host does not run gains none.
-SETTLE_CPU = 0.05
+SETTLE_CPU = 0.03
 SETTLE_POLL = 0.01       # how often a settling match checks that CPU time
 _CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 TAIL_LINES = 25          # serial lines shown in a failure message
