@@ -52,7 +52,7 @@ help:
 deps:
 	@common/mk/deps.sh
 
-# What the course's own tests need on top (a browser, JSON Schema, Slurm):
+# What the course's own tests need on top (a browser, JSON Schema, Slurm, clang):
 # make test installs it; a student's make deps does not.
 deps-course:
 	@common/mk/deps.sh --course
@@ -74,7 +74,9 @@ replay replay-gdb:
 # Every lab is built first (a lab's grade also links a variant of a later
 # lab's kernel from that lab's objects). Two labs at a time (the most complete, the longest, first), each shown
 # whole when it ends (-O): one lab's build and grader start-up overlap
-# another's tests.
+# another's tests. Each lab's tests run one at a time (-n 0): two labs at a
+# time already keep two cores busy, and xdist's workers would cost about
+# 1 CPU-s a lab to start and feed.
 grade-all: all
 	@$(MAKE) --no-print-directory -j2 -O $(addprefix grade-,$(call reverse,$(GRADED)))
 
@@ -82,7 +84,7 @@ reverse = $(if $(1),$(call reverse,$(wordlist 2,$(words $(1)),$(1))) $(firstword
 grade-lab%:
 	@$(MAKE) --no-print-directory -C lab$*
 	@echo "=== grading lab$* ==="
-	@$(PYTHON) -m pytest grader --lab $(firstword $(subst -, ,$*)) -n $(JOBS) \
+	@$(PYTHON) -m pytest grader --lab $(firstword $(subst -, ,$*)) -n 0 \
 		--gradescope build/grade/lab$(firstword $(subst -, ,$*))-results.json
 
 handout: deps
@@ -104,16 +106,18 @@ batch: deps
 handout-check: deps
 	$(PYTHON) grader/handout.py check --jobs 2
 
-# Every lab is built first, once per compiler: the host tests, the grades
-# and the handout check then start from those builds (grader/handout.py
-# seed_build) instead of building the labs again.
+# Every lab is built first; then the four phases, which need nothing from
+# each other, run side by side (common/mk/phases.py: one phase's waits are
+# filled with another's work), each into its own log in build/test/. The
+# host tests, the grades and the handout check start from those builds
+# (grader/handout.py seed_build) instead of building the labs again.
+TEST_PHASES = host-test grade-all handout-check clang
 test: deps-course
 	@start=$$(date +%s); \
-	$(MAKE) --no-print-directory all && \
-	$(MAKE) --no-print-directory host-test && \
-	{ ! command -v clang >/dev/null || $(MAKE) --no-print-directory clang; } && \
-	$(MAKE) --no-print-directory grade-all && \
-	$(MAKE) --no-print-directory handout-check && \
+	$(PYTHON) common/mk/phases.py build/test 'all=$(MAKE) --no-print-directory all' -- \
+		$(foreach p,$(TEST_PHASES),'$(p)=$(MAKE) --no-print-directory $(p)') && \
+	grep -hE '^=== grading|^  TOTAL:' build/test/grade-all.log && \
+	sed -n '/^handout check: every point test/,$$p' build/test/handout-check.log && \
 	echo "make test: all passed in $$(( $$(date +%s) - start )) s"
 
 check-duplicates:
@@ -134,8 +138,11 @@ clang:
 
 # Everything that is compiled (the kernel, bootstrap, the programs in the
 # initfs image), not the ISO: grub-mkrescue has nothing to say about clang.
+# At -O0: clang's warnings come from its front end, whatever the
+# optimization level, and these builds are only compiled and linked, never
+# booted; -O0 halves their CPU time.
 clang-%:
-	@$(MAKE) --no-print-directory -C $* CC=clang B=$(CURDIR)/build/clang/$* \
+	@$(MAKE) --no-print-directory -C $* CC=clang B=$(CURDIR)/build/clang/$* EXTRA_CFLAGS=-O0 \
 		$(CURDIR)/build/clang/$*/kernel.elf $(CURDIR)/build/clang/$*/modules.img
 
 clean:

@@ -34,6 +34,7 @@ import re
 import shutil
 import subprocess
 import sys
+import threading
 
 GRADER_DIR = os.path.dirname(os.path.abspath(__file__))
 REPO_ROOT = os.path.dirname(GRADER_DIR)
@@ -100,9 +101,10 @@ def build_stripper(repo):
         return exe
     os.makedirs(os.path.dirname(exe), exist_ok=True)
     cc = os.environ.get("CC", "cc")
-    # Built beside and renamed into place: processes making handouts at the
-    # same time (the host tests) never run a half-written stripper.
-    tmp = f"{exe}.{os.getpid()}"
+    # Built beside and renamed into place: processes and threads making
+    # handouts at the same time (the host tests, handout.py check's labs side
+    # by side) never run a half-written stripper, nor rename each other's.
+    tmp = f"{exe}.{os.getpid()}.{threading.get_ident()}"
     cmd = [cc, "-std=c11", "-O2", "-Wall", "-Wextra", "-Werror", "-o", tmp, src]
     if subprocess.run(cmd).returncode != 0:
         die("building the stripper failed: " + " ".join(cmd))
@@ -263,6 +265,18 @@ def write_tree_file(dest, keep_solved):
                 f"solved {' '.join(map(str, solved))}\n")
 
 
+# What every marker line, and every marker mistake the stripper reports,
+# contains (common/tools/handout.c): a file with none of them it copies byte
+# for byte, so make_tree copies such a file itself.
+MARKER_WORDS = (b"BEGIN LAB", b"END LAB", b"STARTER:")
+
+
+def has_markers(path):
+    with open(path, "rb") as f:
+        data = f.read()
+    return any(word in data for word in MARKER_WORDS)
+
+
 def make_tree(dest, keep_solved=None, force=False, repo=REPO_ROOT, quiet=False, lab=None):
     """Write the handout tree to dest. Returns {lab: [stripped, kept]}.
 
@@ -300,7 +314,7 @@ def make_tree(dest, keep_solved=None, force=False, repo=REPO_ROOT, quiet=False, 
         if os.path.islink(src):
             os.symlink(os.readlink(src), dst)
             continue
-        if not strip or not path.endswith(STRIP_SUFFIXES):
+        if not strip or not path.endswith(STRIP_SUFFIXES) or not has_markers(src):
             shutil.copy2(src, dst)
             continue
         cmd = [stripper, "--stats"]
@@ -411,8 +425,8 @@ def repoint_deps(build, old_root, new_root):
                 f.write(text.replace(old, new))
 
 
-def check_lab(lab, repo):
-    """Returns a result dict for the table."""
+def check_lab(lab, repo, workers="auto"):
+    """Returns a result dict for the table. workers: pytest -n."""
     labdir = lab_dirs(repo)[lab]
     tree = os.path.join(repo, "build", "handout-check", f"lab{lab}")
     result = {"lab": lab, "tests": 0, "failed": 0, "unexpected": [], "problems": []}
@@ -431,7 +445,7 @@ def check_lab(lab, repo):
     cmd = [sys.executable, "-m", "pytest", os.path.join(tree, "grader", "test_foundation.py"),
            *test_files(tree, lab), "--lab", str(lab),
            "--build-root", os.path.join(tree, "build"), "--gradescope", results_json,
-           "-n", "auto", "-q", "--no-header", "-p", "no:cacheprovider"]
+           "-n", workers, "-q", "--no-header", "-p", "no:cacheprovider"]
     run = subprocess.run(cmd, cwd=tree, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                          text=True)
     try:
@@ -463,14 +477,18 @@ def check_lab(lab, repo):
 def check(labs, repo=REPO_ROOT, jobs=1):
     """jobs: labs checked at a time (each in its own tree; the most complete
     lab, the longest, starts first), so one lab's build and grader start-up
-    overlap another's tests."""
+    overlap another's tests. With labs side by side, each lab's tests run
+    in one process: xdist's workers would add only their start-up (about
+    half a CPU-second a lab), not more CPUs."""
     available = graded_labs(repo)
     labs = labs or available
     for lab in labs:
         if lab not in available:
             die(f"lab {lab} has no lab directory or no grader/test_lab{lab}[_*].py")
     with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-        done = {lab: pool.submit(check_lab, lab, repo) for lab in sorted(labs, reverse=True)}
+        workers = "0" if jobs > 1 else "auto"
+        done = {lab: pool.submit(check_lab, lab, repo, workers)
+                for lab in sorted(labs, reverse=True)}
     results = [done[lab].result() for lab in labs]
 
     log("")

@@ -179,7 +179,7 @@ def test_damaged_image(ochre, damage):
     and exits before it is ready; bootstrap says so and offers its rescue
     shell; leaving it powers off with status 71. Never a panic or a hang."""
     data, code = damaged(damage, good_image(ochre))
-    m = ochre.boot("", timeout=60, modules={"initfs": data})
+    m = ochre.boot("", timeout=60, modules={"initfs": data}, rescue=True)
     # The daemon's reason comes first; a bootstrap line before it (other
     # than its greeting) means the daemon never said why.
     got = m.expect(r"^(?:initfs: image rejected \((\w+): .*\)|"
@@ -200,7 +200,7 @@ def test_boot_failures(ochre):
     shell, whose exit powers off with status 70; an init= that does not
     exist: bootstrap names the path and errno and (init= given: nobody at
     the console) exits at once with status 72."""
-    m = ochre.boot("", timeout=60, modules={"initfs": None})
+    m = ochre.boot("", timeout=60, modules={"initfs": None}, rescue=True)
     m.expect(r"^bootstrap: no initfs", partial=False)
     expect_rescue_then_exit(m, 70)
     m = ochre.boot("init=/bin/nosuch", timeout=60)

@@ -5,7 +5,8 @@
 #
 #   deps.sh            what a student needs: build, boot, grade, debug, replay
 #   deps.sh --course   also what only the course's own tests use (make test):
-#                      a browser for the HTML report, JSON Schema, Slurm
+#                      a browser for the HTML report, JSON Schema, Slurm,
+#                      clang (make test builds every lab with it too)
 set -u
 course=no
 [ "${1:-}" = "--course" ] && course=yes
@@ -30,6 +31,7 @@ need xorriso			have xorriso
 need mtools			have mformat
 need git			have git
 need gdb-multiarch		have gdb-multiarch
+need ccache			have ccache		# lab N reuses the compiles of labs before it
 need qemu-utils			have qemu-img		# --record: the replay snapshot image
 need python3			test -x /usr/bin/python3
 need python3-pytest		/usr/bin/python3 -c 'import pytest'
@@ -42,6 +44,8 @@ if [ $course = yes ]; then
 	need slurm-wlm		have slurmd
 	need slurm-client	have sbatch
 	need munge		have munged
+	# make test builds every lab with clang too (zero warnings under both).
+	need clang		have clang
 fi
 
 [ -z "$missing" ] && exit 0

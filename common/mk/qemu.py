@@ -123,7 +123,8 @@ def read_qemu_args(root, iso=None, *, kernel=None, modules=None):
     modules). Each non-comment line holds one option with its value ("-m
     128M"); it is split like a shell would, so a value with spaces can be
     quoted. A line that starts with "grub:" or "direct:" is for that loader
-    only. {iso}, {kernel} and {modules} are replaced by the paths.
+    only. {iso}, {kernel} and {modules} are replaced by the paths (commas
+    doubled where one stands in an option list, as in file={iso}).
     """
     loader = "direct" if kernel else "grub"
     paths = {"{iso}": iso or "", "{kernel}": kernel or "", "{modules}": modules or ""}
@@ -141,6 +142,8 @@ def read_qemu_args(root, iso=None, *, kernel=None, modules=None):
                 line = rest
             for word in shlex.split(line):
                 for key, value in paths.items():
+                    if "=" in word.partition(key)[0]:
+                        value = qemu_value(value)   # inside an option list: a,,b
                     word = word.replace(key, value)
                 args.append(word)
     return args
@@ -280,20 +283,21 @@ def qemu_value(text):
 
 
 def replayable_disks(args):
-    """args with "-cdrom ISO" as record/replay needs it: the ISO behind a
-    blkreplay node, so its reads complete at recorded points."""
+    """args as record/replay needs them: each CD-ROM's drive (the ISO's,
+    "-device ide-cd,drive=ID,...") behind a blkreplay node, so its reads
+    complete at recorded points."""
     out = []
-    i = 0
-    while i < len(args):
-        if args[i] == "-cdrom" and i + 1 < len(args):
-            iso = qemu_value(args[i + 1])
-            out += ["-drive", f"file={iso},if=none,id=rr-iso,media=cdrom,readonly=on",
-                    "-drive", "driver=blkreplay,if=none,image=rr-iso,id=rr-cd,readonly=on",
-                    "-device", "ide-cd,drive=rr-cd,bootindex=0"]
-            i += 2
-        else:
-            out.append(args[i])
-            i += 1
+    for i, arg in enumerate(args):
+        opts = arg.split(",")
+        if i > 0 and args[i - 1] == "-device" and opts[0] == "ide-cd":
+            for k, opt in enumerate(opts):
+                if opt.startswith("drive="):
+                    drive = opt[len("drive="):]
+                    out[-1:] = ["-drive", f"driver=blkreplay,if=none,image={drive},"
+                                f"id=rr-{drive},readonly=on", "-device"]
+                    opts[k] = f"drive=rr-{drive}"
+            arg = ",".join(opts)
+        out.append(arg)
     return out
 
 

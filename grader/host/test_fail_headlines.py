@@ -10,8 +10,9 @@ call blocks forever (before any wait limit ends it).
 Maintainers only: the mistakes quote lines of the reference solution, so
 `make handout` leaves this file out of the student tree (grader/handout.py,
 INSTRUCTOR_ONLY). Each lab is built once per run (conftest.py,
-built_copy); each case copies that build, rebuilds what its mistake
-touched, and boots QEMU once for the affected test (-k).
+built_copy); each case copies that build, rebuilds the kernel and boot
+modules where its mistake touched them, and boots QEMU once for the
+affected test (its grader file, -k).
 """
 
 import re
@@ -240,6 +241,14 @@ def lab_dir(lab):
     return next(ROOT.glob(f"lab{lab}-*")).name
 
 
+def grader_file(tree, lab, test):
+    """The grader file of lab `lab` in tree that defines test."""
+    for path in sorted((tree / "grader").glob(f"test_lab{lab}*.py")):
+        if f"def {test}(" in path.read_text(encoding="utf-8"):
+            return path.relative_to(tree)
+    pytest.fail(f"no grader/test_lab{lab}*.py defines {test}", pytrace=False)
+
+
 def headline(out):
     """The first failure's message in pytest's output, up to the serial
     tail: its headline and the details under it."""
@@ -264,10 +273,16 @@ def test_mistake_headline_is_the_failing_check(built_copy, lab, name):
                         f"update the lab {lab} table", pytrace=False)
         src.write_text(text.replace(old, new), encoding="utf-8")
 
-    r = make(f"-j2 -C {lab_dir(lab)}", cwd=tree_copy, timeout=900)
+    # What the grader boots (direct boot): the ISO stays the copied
+    # solution's, which this test never boots (were it booted, the
+    # solution would pass and this test fail, never the other way).
+    build = f"{tree_copy}/build/lab{lab}"
+    r = make(f"-j2 -C {lab_dir(lab)} {build}/kernel.elf {build}/modules.img",
+             cwd=tree_copy, timeout=900)
     assert r.returncode == 0, r.stdout[-3000:]
-    r = sh(f"{shlex.quote(sys.executable)} -m pytest grader --lab {lab} -n 0 "
-           f"-p no:cacheprovider -k {test}", cwd=tree_copy, timeout=300)
+    # The one file that holds the test: pytest imports no other test file.
+    r = sh(f"{shlex.quote(sys.executable)} -m pytest {grader_file(tree_copy, lab, test)} "
+           f"--lab {lab} -n 0 -p no:cacheprovider -k {test}", cwd=tree_copy, timeout=300)
     out = r.stdout
     assert r.returncode == 1, out[-4000:]
     # No wait limit ended it (the grader says TIMEOUT when one does); host

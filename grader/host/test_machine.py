@@ -14,8 +14,10 @@ import pytest
 GRADER = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, GRADER)
 
+from ochre import machine as machine_module  # noqa: E402
 from ochre import symbols, tree, triage  # noqa: E402
 from ochre.machine import GradeFailure, Machine, describe_status  # noqa: E402
+from ochre.plugin import RESCUE  # noqa: E402
 
 
 def sh(script):
@@ -75,6 +77,29 @@ def test_partial_false_waits_for_the_whole_line(machine):
     assert m.expect(r"^KTEST a: (\w+)$", partial=False).group(1) == "PASS"
 
 
+def test_prompt_settles_on_cpu_time(machine, monkeypatch):
+    # An idle guest keeps QEMU's CPU busy: its CPU time without output
+    # settles a prompt long before the wall-clock SETTLE would.
+    monkeypatch.setattr(machine_module, "SETTLE", 60)
+    m = machine("printf '$ '; sleep 30")
+    spent = iter(range(1000))
+    m._cpu_time = lambda: next(spent) * 0.02
+    start = time.monotonic()
+    m.expect(r"\$ $")
+    assert time.monotonic() - start < 10
+
+
+def test_no_cpu_time_is_not_quiet(machine, monkeypatch):
+    # A program that does not run (here: sleeps; in grading, a QEMU that a
+    # loaded host does not schedule) gains no CPU time: its unfinished line
+    # waits for the wall-clock SETTLE, and the line it goes on to finish
+    # is not taken for a prompt.
+    monkeypatch.setattr(machine_module, "SETTLE", 1.0)
+    m = machine("printf '$ '; sleep 0.3; echo more; printf '$ '; sleep 30")
+    m.expect(r"\$ $")
+    assert m.before == "$ more\n"
+
+
 def test_panic_fails_with_report_and_symbols(machine):
     syms = symbols.Symbols([(0xFFFFFFFF80100000, "kmain"), (0xFFFFFFFF80100100, "oops")])
     m = machine("echo boot; echo 'PANIC: out of frames'; echo '  RIP 0xffffffff80100123';"
@@ -99,6 +124,44 @@ def test_panic_during_wait_exit(machine):
     m = machine("echo 'PANIC: late'; echo 'PANIC end'; exit 5")
     with pytest.raises(GradeFailure, match="kernel PANIC while waiting for the kernel to exit"):
         m.wait_exit(status=1)
+
+
+# What lab 5's bootstrap prints when the initfs daemon fails, then it waits
+# for a person at its rescue prompt.
+RESCUE_BOOT = ("echo 'initfs: image rejected (crc: stored 0x1, computed 0x2)'; "
+               "echo 'bootstrap: initfs daemon failed (status 2)'; "
+               "echo 'bootstrap: rescue shell (ls, cat, echo, exit); exit status 71'; "
+               "printf 'rescue> '; sleep 30")
+
+
+def test_rescue_shell_fails_at_once(machine):
+    m = machine(RESCUE_BOOT, default_timeout=60, give_up=[RESCUE])
+    start = time.monotonic()
+    with pytest.raises(GradeFailure) as e:
+        m.expect(r"\$ $")
+    assert time.monotonic() - start < 10
+    text = str(e.value)
+    assert text.startswith("bootstrap gave up and started its rescue shell "
+                           "while waiting for /\\$ $/")
+    assert "the lines before its banner (below) say why" in text
+    assert "initfs: image rejected (crc:" in text.split("--- last")[1]
+    assert e.value.parts["seen"].startswith("bootstrap: rescue shell (")
+
+
+def test_rescue_shell_during_wait_exit(machine):
+    m = machine(RESCUE_BOOT, default_timeout=60, give_up=[RESCUE])
+    with pytest.raises(GradeFailure, match="bootstrap gave up and started its rescue shell "
+                                           "while waiting for the kernel to exit"):
+        m.wait_exit(status=1)
+
+
+def test_rescue_shell_expected(machine):
+    # A boot that asked for the rescue shell (ochre.boot(rescue=True)) has
+    # no give_up lines: the banner is ordinary output.
+    m = machine(RESCUE_BOOT.replace("sleep 30", "exit 3"))
+    m.expect(r"^bootstrap: initfs daemon failed")
+    m.expect(r"rescue> $")
+    assert m.wait_exit(status=3) == 3
 
 
 def test_exit_while_waiting_is_reported_at_once(machine):
@@ -250,6 +313,21 @@ def test_qemu_args_per_loader(tmp_path):
     assert tree.qemu.memory_bytes(["-m", "64M"]) == 64 << 20
     assert tree.qemu.memory_bytes(["-m", "size=1G"]) == 1 << 30
     assert tree.qemu.memory_bytes([]) == 128 << 20
+
+
+def test_qemu_args_cd_rom_and_replay(tmp_path):
+    """A path inside an option list has its commas doubled; for record and
+    replay the ISO's CD-ROM drive goes behind a blkreplay node."""
+    (tmp_path / "common" / "mk").mkdir(parents=True)
+    (tmp_path / "common" / "mk" / "qemu-args").write_text(
+        "grub: -drive file={iso},if=none,id=cd,media=cdrom\n"
+        "grub: -device ide-cd,drive=cd,bus=ahci.0,bootindex=0\n-no-reboot\n")
+    args = tree.read_qemu_args(str(tmp_path), "/x/a,b.iso")
+    assert args[1] == "file=/x/a,,b.iso,if=none,id=cd,media=cdrom"
+    assert tree.qemu.replayable_disks(args) == [
+        "-drive", "file=/x/a,,b.iso,if=none,id=cd,media=cdrom",
+        "-drive", "driver=blkreplay,if=none,image=cd,id=rr-cd,readonly=on",
+        "-device", "ide-cd,drive=rr-cd,bus=ahci.0,bootindex=0", "-no-reboot"]
 
 
 def test_module_container_round_trip():

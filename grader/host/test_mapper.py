@@ -52,8 +52,11 @@ SEEDS = [1, 2, 3, 42, 0xDECAFBAD, 2**63 + 5]
 TIMEOUT = 120
 
 
-def compile_driver(mapper_src, out, extra=()):
-    cmd = [*CC, *CFLAGS, *extra, *INCLUDES, str(mapper_src), str(DRIVER), "-o", str(out)]
+def compile_driver(mapper_src, out, extra=(), driver=DRIVER):
+    """mapper_src linked with the driver: mapper_host.c, or its object
+    from compile_driver_object (compiled once for several mapper.c)."""
+    sources = [mapper_src] + ([driver] if driver else [])
+    cmd = [*CC, *CFLAGS, *extra, *INCLUDES, *map(str, sources), "-o", str(out)]
     proc = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)
     if proc.returncode != 0:
         pytest.fail(f"compiling the mapper host test failed:\n  {shlex.join(cmd)}\n"
@@ -61,6 +64,11 @@ def compile_driver(mapper_src, out, extra=()):
                     f"sanitizer runtimes, e.g. Debian's libasan8 and libubsan1)",
                     pytrace=False)
     return out
+
+
+def compile_driver_object(out):
+    """mapper_host.c compiled (-c) with the flags compile_driver uses."""
+    return compile_driver(DRIVER, out, extra=["-c"], driver=None)
 
 
 def run_driver(exe, seed, ops=None):

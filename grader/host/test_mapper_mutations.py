@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 
 from conftest import make, sh
-from test_mapper import MAPPER, ROOT, SEEDS, compile_driver, run_driver
+from test_mapper import (MAPPER, ROOT, SEEDS, compile_driver, compile_driver_object,
+                         run_driver)
 
 # ---- the driver catches broken mappers -----------------------------------
 
@@ -66,8 +67,14 @@ def mutate(source, scope, old, new):
     return source[:at] + new + source[at + len(old):]
 
 
+@pytest.fixture(scope="module")
+def driver_object(tmp_path_factory):
+    """mapper_host.c compiled once; each mutant mapper.c is linked with it."""
+    return compile_driver_object(tmp_path_factory.mktemp("driver") / "mapper_host.o")
+
+
 @pytest.mark.parametrize("name", sorted(MUTATIONS))
-def test_driver_catches_broken_mapper(tmp_path, name):
+def test_driver_catches_broken_mapper(tmp_path, driver_object, name):
     """A mapper.c with one deliberate bug must make the driver fail, with a
     message that names the problem."""
     scope, old, new, expect = MUTATIONS[name]
@@ -83,7 +90,7 @@ def test_driver_catches_broken_mapper(tmp_path, name):
     src = tmp_path / "mapper.c"
     src.write_text(broken, encoding="utf-8")
     # The mutation may leave a helper unused; that is not what we test.
-    exe = compile_driver(src, tmp_path / "mapper_host",
+    exe = compile_driver(src, tmp_path / "mapper_host", driver=driver_object,
                          extra=["-Wno-unused-function", "-Wno-unused-variable"])
     proc, cmd = run_driver(exe, SEEDS[0])
     out = proc.stdout + proc.stderr
@@ -107,13 +114,17 @@ def test_handout_hides_solution_helpers(starter):
     assert r.stdout.strip() == "", r.stdout
 
 
-def test_mapper_without_enomem_undo_fails_map_enomem(tree_copy):
+def test_mapper_without_enomem_undo_fails_map_enomem(built_copy):
     """The points test map_enomem fails on a mapper that does not undo its
-    new tables after -ENOMEM (which scored full points before it existed)."""
-    mapper = tree_copy / "lab1-paging" / "kernel" / "mapper.c"
+    new tables after -ENOMEM (which scored full points before it existed).
+    Booted as the grader boots (BOOT=direct), in a copy of lab 1's build:
+    only mapper.c compiles again."""
+    tree = built_copy("lab1-paging")
+    mapper = tree / "lab1-paging" / "kernel" / "mapper.c"
     src = mapper.read_text()
     at = src.index("free_empty_tables(root, va);", src.index("static int walk_to_pt("))
     mapper.write_text(src[:at] + src[at + len("free_empty_tables(root, va);"):])
-    r = make("-C lab1-paging qemu CMDLINE=ktest=map_enomem EXTRA_CFLAGS=-Wno-unused-function",
-             cwd=str(tree_copy))
+    r = make("-C lab1-paging qemu BOOT=direct CMDLINE=ktest=map_enomem "
+             "EXTRA_CFLAGS=-Wno-unused-function", cwd=str(tree))
+    assert "CC    lab1-paging/kernel/mapper.c" in r.stdout, r.stdout
     assert re.search(r"^KTEST map_enomem: FAIL .*left 1 frame\(s\) allocated", r.stdout, re.M), r.stdout

@@ -59,6 +59,11 @@ if name == "triple":
                     "check_exception old: 0x8 new 0xd\n")
         f.write("Triple fault\n")
     sys.exit(0)
+if "rescue" in cmdline.split():
+    say("bootstrap: no initfs (no AT_OCHRE_INITFS_ADDR/SIZE)")
+    say("bootstrap: rescue shell (ls, cat, echo, exit); exit status 70")
+    out.write("rescue> "); out.flush()
+    time.sleep(60)
 say("ochre> ")
 time.sleep(60)
 '''
@@ -224,6 +229,32 @@ def test_without_lab_kernel_tests_are_deselected(fake_repo):
     r = run_pytest(repo, qemu)
     assert "7 deselected" in r.stdout
     assert "Ochre score" not in r.stdout
+
+
+def test_rescue_shell_ends_a_test_at_once(fake_repo):
+    """A boot that lands in bootstrap's rescue shell fails the test at once
+    with that headline, unless the test booted with rescue=True."""
+    repo, qemu = fake_repo
+    (repo / "grader" / "test_lab1.py").write_text(textwrap.dedent('''
+        import pytest
+        pytestmark = pytest.mark.lab(1)
+
+        @pytest.mark.timeout(50)
+        @pytest.mark.points(1)
+        def test_wants_a_shell(ochre):
+            ochre.boot("rescue", timeout=100).expect(r"\\$ $")
+
+        @pytest.mark.timeout(50)
+        @pytest.mark.points(1)
+        def test_wants_the_rescue_shell(ochre):
+            ochre.boot("rescue", rescue=True).expect(r"rescue> $")
+        '''))
+    r = run_pytest(repo, qemu, "--lab", "1", "-k", "wants")
+    out = r.stdout
+    assert "1 failed, 1 passed, " in out, out + r.stderr
+    assert ("bootstrap gave up and started its rescue shell while waiting for /\\$ $/"
+            in out)
+    assert "bootstrap: no initfs" in out and "Timeout" not in out
 
 
 def test_per_test_timeout_kills_qemu(fake_repo, tmp_path):

@@ -30,6 +30,14 @@ from . import tree
 DEFAULT_TIMEOUT = 30.0   # seconds per expect() / wait_exit()
 PANIC_GRACE = 5.0        # seconds to collect the rest of a panic report
 SETTLE = 0.2             # quiet time before a match on an unfinished line counts
+# ... or this much of the program's own CPU time without output. Under
+# -icount sleep=off an idle guest keeps QEMU's CPU busy (its clock jumps
+# from timer to timer), so QEMU's CPU time is guest time passing: a guest
+# at a prompt settles after 30 ms of it instead of 0.2 s of a host CPU
+# spent spinning, and a QEMU that a loaded host does not run gains none.
+SETTLE_CPU = 0.03
+SETTLE_POLL = 0.01       # how often a settling match checks that CPU time
+_CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 TAIL_LINES = 25          # serial lines shown in a failure message
 RECORDING_GRACE = 10.0   # seconds a recording QEMU gets to finish its log
 # Serial output one boot may print. The longest log of any test is under
@@ -70,6 +78,16 @@ class GradeFailure(AssertionError):
         self.parts = parts
 
 
+class GiveUp:
+    """A line after which a boot cannot reach what a test waits for
+    (Machine's give_up): regex matches it; headline and details explain."""
+
+    def __init__(self, regex, headline, details=""):
+        self.regex = re.compile(regex)
+        self.headline = headline
+        self.details = details
+
+
 def _show_pattern(rx):
     return f"/{rx.pattern}/"
 
@@ -87,11 +105,17 @@ class Machine:
     default_timeout  per expect()/wait_exit() limit in seconds
     explain_reset  callable(machine) -> str, explains exit status 0
     symbols        a Symbols object to annotate panic addresses (or None)
+    give_up        lines that mean the boot can no longer get where any
+                   wait is going, as GiveUp values: seen by expect() or
+                   wait_exit() (like a PANIC), such a line fails the test at
+                   once with its headline instead of letting it run into a
+                   TIMEOUT (lab 3 and 5's bootstrap falling back to its
+                   rescue shell; ochre/plugin.py)
     """
 
     def __init__(self, argv, *, log_path, stderr_path=None, reproduce="", replay=(),
                  recording=False, default_timeout=DEFAULT_TIMEOUT, explain_reset=None,
-                 symbols=None):
+                 symbols=None, give_up=()):
         self.argv = list(argv)
         self.log_path = log_path
         self.stderr_path = stderr_path
@@ -101,6 +125,7 @@ class Machine:
         self.default_timeout = default_timeout
         self.explain_reset = explain_reset
         self.symbols = symbols
+        self.give_up = list(give_up)
 
         self.proc = None
         self.status = None      # exit status once reaped
@@ -114,6 +139,7 @@ class Machine:
         self._received = 0      # serial bytes so far
         self.flooded = False    # stopped for printing more than MAX_SERIAL
         self._last_data = time.monotonic()
+        self._settle_mark = None  # (len(_text), program CPU time) when settling began
         self._reader = None
         self._log = None
         self._stderr = None
@@ -303,6 +329,7 @@ class Machine:
                         return m
                     if not allow_panic and PANIC_RE.search(line):
                         self._fail_panic(scan, f"waiting for {what}")
+                    self._check_give_up(line, nl + 1, f"waiting for {what}")
                     scan = nl + 1
 
                 settling = False
@@ -310,8 +337,7 @@ class Machine:
                 if partial and rest:
                     m = rx.search(rest)
                     if m:
-                        quiet = time.monotonic() - self._last_data >= SETTLE
-                        if m.end() < len(rest) or self._eof or quiet:
+                        if m.end() < len(rest) or self._eof or self._quiet():
                             self.before = text[self._pos:scan + m.start()]
                             self._pos = scan + m.end()
                             return m
@@ -325,8 +351,32 @@ class Machine:
                               seen="(nothing matching; the last lines are below)")
                 wait = deadline - now
                 if settling:
-                    wait = min(wait, max(0.01, SETTLE - (now - self._last_data)))
+                    wait = min(wait, SETTLE_POLL)
                 self._cond.wait(wait)
+
+    def _quiet(self):
+        """Has the output been quiet long enough for a match at the end of
+        an unfinished line to count: SETTLE seconds, or SETTLE_CPU of the
+        program's CPU time since settling began with no byte since."""
+        if time.monotonic() - self._last_data >= SETTLE:
+            return True
+        cpu = self._cpu_time()
+        if cpu is None:
+            return False
+        if self._settle_mark is None or self._settle_mark[0] != len(self._text):
+            self._settle_mark = (len(self._text), cpu)
+            return False
+        return cpu - self._settle_mark[1] >= SETTLE_CPU
+
+    def _cpu_time(self):
+        """The program's CPU time so far in seconds (None if unknown: not
+        Linux, or gone). setpriv execs QEMU in place: this is QEMU's."""
+        try:
+            with open(f"/proc/{self.proc.pid}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            return None
+        return (int(fields[11]) + int(fields[12])) / _CLOCK_TICKS
 
     def wait_exit(self, timeout=None, *, status=None, allow_panic=False):
         """Wait for the program to exit and return its exit status.
@@ -341,14 +391,15 @@ class Machine:
         with self._cond:
             while True:
                 text = self._text
-                if not allow_panic:
-                    while True:
-                        nl = text.find("\n", scan)
-                        if nl < 0:
-                            break
-                        if PANIC_RE.search(text[scan:nl]):
-                            self._fail_panic(scan, "waiting for the kernel to exit")
-                        scan = nl + 1
+                while True:
+                    nl = text.find("\n", scan)
+                    if nl < 0:
+                        break
+                    line = text[scan:nl]
+                    if not allow_panic and PANIC_RE.search(line):
+                        self._fail_panic(scan, "waiting for the kernel to exit")
+                    self._check_give_up(line, nl + 1, "waiting for the kernel to exit")
+                    scan = nl + 1
                 if self._eof:
                     break
                 now = time.monotonic()
@@ -463,6 +514,14 @@ class Machine:
             details = "QEMU said:\n" + err if err else ""
         self.fail(headline, details, expected=expected or doing.removeprefix("while "),
                   seen=f"exit status {status} ({describe_status(status)})")
+
+    def _check_give_up(self, line, end, doing):
+        """Fail at once if line (ending at offset end) is a give_up line."""
+        for g in self.give_up:
+            if g.regex.search(line):
+                self._pos = end
+                line = line.rstrip("\r")
+                self.fail(f"{g.headline} while {doing}", g.details, expected=doing, seen=line)
 
     def _fail_panic(self, start, doing):
         """A PANIC: line appeared at offset start. Collect the report up to

@@ -11,7 +11,7 @@ import time
 import pytest
 
 from . import durations, record, report, scores, tree, triage
-from .machine import DEFAULT_TIMEOUT, POWEROFF, GradeFailure, Machine
+from .machine import DEFAULT_TIMEOUT, POWEROFF, GiveUp, GradeFailure, Machine
 from .symbols import Symbols
 
 GRADING = pytest.StashKey()      # config -> Grading or None
@@ -272,6 +272,15 @@ UTEST_FAIL = r"[^:]+: FAIL .*"
 # (lab2-contexts/kernel/usertrap.c). For pid 1, the test program itself,
 # it is the last thing the test says: nothing will print FAIL after it.
 INIT_KILLED = r"ochre: pid 1 \(.*\) killed by .*"
+# Bootstrap (lab 3's and lab 5's) falls back to its rescue shell when it
+# cannot start init, and then waits for a person at the console: no shell
+# prompt, no program's output will come. A boot that did not ask for it
+# (ochre.boot(rescue=True)) fails at this line instead of at a timeout.
+RESCUE = GiveUp(
+    r"^bootstrap: rescue shell \(",
+    "bootstrap gave up and started its rescue shell",
+    "Bootstrap starts its rescue shell only when it cannot start init: "
+    "the lines before its banner (below) say why.")
 
 
 class Ochre:
@@ -286,7 +295,8 @@ class Ochre:
         self._test = item.nodeid
         self._function = getattr(item, "originalname", None) or item.name
 
-    def boot(self, cmdline="", timeout=DEFAULT_TIMEOUT, loader=None, modules=None):
+    def boot(self, cmdline="", timeout=DEFAULT_TIMEOUT, loader=None, modules=None,
+             rescue=False):
         """Start QEMU with this kernel command line; returns a Machine.
 
         timeout is the default limit for each expect()/wait_exit() on it.
@@ -295,7 +305,8 @@ class Ochre:
         e.g. lab 5's initfs images): {name: bytes} replaces or adds a
         module, {name: None} leaves it out; the boot is then direct, with
         the container written beside the log so the reproduce command
-        boots exactly it.
+        boots exactly it. rescue: the test expects bootstrap's rescue
+        shell; otherwise its banner fails the test at once (RESCUE).
         """
         g = self.grading
         n = len(self.machines) + 1
@@ -323,7 +334,8 @@ class Ochre:
         m = Machine(argv, log_path=base + ".log", stderr_path=base + ".stderr",
                     reproduce=reproduce, replay=g.replay_hint(base, self._function),
                     recording=g.record, default_timeout=timeout,
-                    explain_reset=explain_reset, symbols=g.symbols)
+                    explain_reset=explain_reset, symbols=g.symbols,
+                    give_up=() if rescue else [RESCUE])
         m.cmdline = cmdline
         m.debug_log = debug_log
         self.machines.append(m)
