@@ -93,7 +93,10 @@ def test_lifetimes(ochre):
     followed runs on (event read, or session closed unread); a tracee
     SIGKILLed while its tracer waits gives ESRCH; a tracer that exits
     leaves its tracee running (O_EXCL: killed), also when SIGKILLed while
-    it waits; the EXIT stop carries the
+    it waits; a tracer that exits or is SIGKILLed while its tracee's new
+    child is frozen (event unread, read, attached, stopped; the parent
+    running or parked) lets parent and child run on to their exits; the
+    EXIT stop carries the
     status; SIGTERM to a parked tracee adds no event, stops at SIGNAL once
     it runs on, and SIGKILL ends a parked tracee; a tracer blocked in read
     returns EINTR on a signal (its own tracer drops the SIGTERM); exec
@@ -108,6 +111,7 @@ def test_lifetimes(ochre):
         r"tracer exits, tracee runs on: ok",
         r"tracer exits, tracee killed \(O_EXCL\): ok",
         r"tracer killed, tracee runs on: ok",
+        r"tracer dies, frozen clones run on: ok",
         r"EXIT stop with the status: ok",
         r"signals to a parked tracee: ok",
         r"a blocked tracer's read gives EINTR: ok",

@@ -276,6 +276,90 @@ static void tracer_killed(void)
 	printf("ptlife: tracer killed, tracee runs on: ok\n");
 }
 
+/*
+ * The tracer of a forking tracee dies while the new child is frozen, in
+ * every state a frozen clone can be in: its event unread, read and not
+ * followed, attached (parked under its own session), run to a stop of
+ * its own; the tracer exiting or SIGKILLed, with the parent running or
+ * parked. The parent and its child must both run on to their exit: the
+ * parent (reparented to us) reports its child's status 3 as exit 0.
+ */
+enum clone_state { UNREAD, READ, ATTACHED, STOPPED, NSTATES };
+
+static void tracer_of_forker(int state, bool parent_parked, int info[2],
+			     int bye[2])
+{
+	int go[2];
+	long pid = pt_spawn(go, forker);
+	int tfd = attach_stopped(pid, go, 0);
+	uint64_t w = PTRACE_EVENT_CLONE |
+		     (parent_parked ? PTRACE_STOP_PRE_SYSCALL : 0);
+	long child = 0;
+	if (parent_parked) {		/* on to the PRE after the fork */
+		while (!child)
+			pt_step(tfd, w, PTRACE_STOP_PRE_SYSCALL, &child);
+	} else {
+		pt_resume(tfd, w);
+		if (state != UNREAD) {
+			struct ptrace_event ev;
+			CHECK_EQ(read(tfd, &ev, sizeof(ev)), EV_SIZE);
+			CHECK_EQ(ev.cause, PTRACE_EVENT_CLONE);
+			child = (long)ev.a;
+		}
+	}
+	if (state >= ATTACHED) {
+		int cfd = pt_open(child, "trace", O_RDWR);
+		CHECK(cfd >= 0);
+		struct ptrace_event ev;
+		CHECK_EQ(read(cfd, &ev, sizeof(ev)), 0);	/* held */
+		if (state == STOPPED)
+			pt_step(cfd, PTRACE_STOP_PRE_SYSCALL,
+				PTRACE_STOP_PRE_SYSCALL, NULL);
+	}
+	for (int i = 0; i < 20; i++)
+		sched_yield();		/* an unread event is queued by now */
+	CHECK_EQ(write(info[1], &pid, sizeof(pid)), sizeof(pid));
+	char c;
+	read(bye[0], &c, 1);		/* or be killed while waiting */
+	_exit(0);
+}
+
+static void tracer_dies_clones_frozen(void)
+{
+	for (int state = 0; state < NSTATES; state++) {
+		for (int how = 0; how < 3; how++) {
+			bool killed = how > 0, parked = how == 2;
+			int info[2], bye[2];
+			CHECK_EQ(pipe(info), 0);
+			CHECK_EQ(pipe(bye), 0);
+			long tracer = fork();
+			CHECK(tracer >= 0);
+			if (tracer == 0)
+				tracer_of_forker(state, parked, info, bye);
+			long pid;
+			CHECK_EQ(read(info[0], &pid, sizeof(pid)), sizeof(pid));
+			if (!killed)
+				CHECK_EQ(write(bye[1], "x", 1), 1);
+			else
+				CHECK_EQ(kill((pid_t)tracer, SIGKILL), 0);
+			close(info[0]);
+			close(info[1]);
+			close(bye[0]);
+			close(bye[1]);
+			int st = wait_status(tracer);
+			CHECK(killed ? WIFSIGNALED(st) : WIFEXITED(st));
+			/* Reparented to us; it waits for its child. */
+			CHECK_EQ_SOON(waitpid((pid_t)pid, &st, 0), pid);
+			if (st != 0)
+				printf("ptlife: clone state %d, tracer %s: "
+				       "parent status %#x\n", state,
+				       killed ? "killed" : "exits", st);
+			CHECK_EQ(st, 0);
+		}
+	}
+	printf("ptlife: tracer dies, frozen clones run on: ok\n");
+}
+
 static void exec_true(void)
 {
 	char *argv[] = { "true", NULL };
@@ -406,6 +490,7 @@ int main(void)
 	tracer_dies(false);
 	tracer_dies(true);
 	tracer_killed();
+	tracer_dies_clones_frozen();
 	exit_stop();
 	signals_parked();
 	tracer_interrupted();
