@@ -95,7 +95,10 @@ def test_lifetimes(ochre):
     leaves its tracee running (O_EXCL: killed), also when SIGKILLed while
     it waits; a tracer that exits or is SIGKILLed while its tracee's new
     child is frozen (event unread, read, attached, stopped; the parent
-    running or parked) lets parent and child run on to their exits; the
+    running or parked) lets parent and child run on to their exits; a
+    tracer that never reads gets EBUSY for the write that would let a
+    32nd stop queue, and its tracee's fork fails with EAGAIN once 31
+    clone events are unread (the 31 children run on once it reads); the
     EXIT stop carries the
     status; SIGTERM to a parked tracee adds no event, stops at SIGNAL once
     it runs on, and SIGKILL ends a parked tracee; a tracer blocked in read
@@ -112,6 +115,7 @@ def test_lifetimes(ochre):
         r"tracer exits, tracee killed \(O_EXCL\): ok",
         r"tracer killed, tracee runs on: ok",
         r"tracer dies, frozen clones run on: ok",
+        r"a slow tracer: write EBUSY, fork EAGAIN, all run on: ok",
         r"EXIT stop with the status: ok",
         r"signals to a parked tracee: ok",
         r"a blocked tracer's read gives EINTR: ok",

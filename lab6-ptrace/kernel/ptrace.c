@@ -286,6 +286,10 @@ static int64_t trace_write(struct file *f, struct iobuf *b, uint64_t off)
 	struct ptrace_session *s = f->priv;
 	if (s->dead)
 		return -ESRCH;
+	/* Resuming lets the tracee queue one more stop: refuse while that
+	 * stop would find only the slot it is owed taken (events unread). */
+	if (s->count >= PTRACE_RING - 1)
+		return -EBUSY;
 	release_clones(s, true);
 	struct context *c = s->tracee;
 	s->flags = w;

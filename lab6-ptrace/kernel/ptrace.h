@@ -23,8 +23,9 @@
 #include "trap.h"
 #include <ochre/ptrace.h>
 
-#define PTRACE_RING	32	/* events queued per session; one slot is kept
-				   for a stop, so stops never find it full */
+#define PTRACE_RING	PTRACE_QUEUE	/* events queued per session; one slot
+					   is kept for a stop, so stops never
+					   find it full */
 #define PTRACE_FROZEN	32	/* clones frozen and not yet released */
 
 struct frozen_clone {

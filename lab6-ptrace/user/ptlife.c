@@ -360,6 +360,78 @@ static void tracer_dies_clones_frozen(void)
 	printf("ptlife: tracer dies, frozen clones run on: ok\n");
 }
 
+/*
+ * A tracer that reads slowly. Events queue up in a ring of PTRACE_QUEUE
+ * slots, one kept for a stop; nothing may be lost silently and nothing
+ * may hang. Stops: a write releases the tracee to its next stop even if
+ * the last one was not read, so the write that would let a stop find
+ * the ring full is refused (EBUSY), and the tracee stays parked until
+ * the tracer reads. Clones: each start queues a clone event and freezes
+ * the child; when no slot is left for it, fork fails with EAGAIN at
+ * once, and every child frozen before runs on once the tracer reads.
+ */
+static int forks_done[2];	/* forks_until_refused's loop has ended */
+
+static void forks_until_refused(void)
+{
+	int n = 0;
+	long k;
+	while (n < 64 && (k = fork()) > 0)
+		n++;
+	if (k == 0)
+		_exit(5);
+	int e = errno;
+	write(forks_done[1], "x", 1);
+	for (int i = 0; i < n; i++) {
+		int st;
+		if (wait(&st) < 0 || st != W_EXITCODE(5))
+			_exit(90);
+	}
+	_exit(k < 0 && e == EAGAIN ? n : 91);
+}
+
+static void slow_tracer(void)
+{
+	static struct ptrace_event ev[PTRACE_QUEUE + 8];
+	int go[2];
+	long pid = pt_spawn(go, syscalls);
+	int tfd = attach_stopped(pid, go, 0);
+	int writes = 0;
+	uint64_t w = PTRACE_STOP_PRE_SYSCALL;
+	while (write(tfd, &w, sizeof(w)) == sizeof(w)) {
+		CHECK(++writes < 200);
+		sched_yield();			/* on to its next stop */
+	}
+	CHECK_EQ(errno, EBUSY);			/* 31 stops queued unread */
+	CHECK_EQ(read(tfd, ev, sizeof(ev)), (PTRACE_QUEUE - 1) * EV_SIZE);
+	for (int i = 0; i < PTRACE_QUEUE - 1; i++)
+		CHECK_EQ(ev[i].cause, PTRACE_STOP_PRE_SYSCALL);
+	CHECK_EQ(read(tfd, ev, sizeof(ev)), 0);	/* still parked */
+	pt_step(tfd, PTRACE_STOP_PRE_SYSCALL, PTRACE_STOP_PRE_SYSCALL, NULL);
+	CHECK_EQ(kill((pid_t)pid, SIGKILL), 0);
+	CHECK_ERR(read(tfd, ev, sizeof(ev)), ESRCH);
+	wait_status(pid);
+	close(tfd);
+
+	CHECK_EQ(pipe(forks_done), 0);
+	pid = pt_spawn(go, forks_until_refused);
+	tfd = attach_stopped(pid, go, 0);
+	pt_resume(tfd, PTRACE_EVENT_CLONE);
+	char c;
+	CHECK_EQ_SOON(read(forks_done[0], &c, 1), 1);	/* fork refused */
+	CHECK_EQ(read(tfd, ev, sizeof(ev)), (PTRACE_QUEUE - 1) * EV_SIZE);
+	for (int i = 0; i < PTRACE_QUEUE - 1; i++)
+		CHECK_EQ(ev[i].cause, PTRACE_EVENT_CLONE);
+	pt_resume(tfd, 0);			/* releases all 31 */
+	int st;
+	CHECK_EQ_SOON(waitpid((pid_t)pid, &st, 0), pid);
+	CHECK_EQ(st, W_EXITCODE(PTRACE_QUEUE - 1));
+	close(tfd);
+	close(forks_done[0]);
+	close(forks_done[1]);
+	printf("ptlife: a slow tracer: write EBUSY, fork EAGAIN, all run on: ok\n");
+}
+
 static void exec_true(void)
 {
 	char *argv[] = { "true", NULL };
@@ -491,6 +563,7 @@ int main(void)
 	tracer_dies(true);
 	tracer_killed();
 	tracer_dies_clones_frozen();
+	slow_tracer();
 	exit_stop();
 	signals_parked();
 	tracer_interrupted();

@@ -16,7 +16,9 @@
  *                            stops to arm next, resuming the tracee; never
  *                            blocks. A stop is one-shot: the tracee parks
  *                            at the first armed stop it reaches and stays
- *                            there until the next write.
+ *                            there until the next write. EBUSY (nothing
+ *                            changes) while PTRACE_QUEUE - 1 events are
+ *                            unread: read first.
  *                          read(struct ptrace_event[n]): queued events;
  *                            0 = parked at a stop, nothing new;
  *                            ESRCH once the tracee is gone and the queue is
@@ -25,6 +27,13 @@
  *   proc:<pid>/regs/float  struct ptrace_fpregs (only while stopped)
  *   proc:<pid>/mem         lseek to a tracee virtual address, then
  *                          read/write; writes reach read-only text.
+ *
+ * A session queues at most PTRACE_QUEUE events unread, the last slot kept
+ * for a stop. A slow tracer loses nothing and hangs nobody: a write that
+ * could let a stop find no slot is refused (above); a new child whose
+ * clone event finds no slot is not started (the parent's fork fails with
+ * EAGAIN); an ADDRSPACE_SWITCH that finds no slot is dropped (an exec
+ * cannot be refused; the next stop shows the new image).
  *
  * A new child of a tracee whose request has PTRACE_EVENT_CLONE is frozen
  * before its first instruction: attach to it (its trace read then says 0:
@@ -38,6 +47,8 @@
 #define OCHRE_PTRACE_H
 
 #include <stdint.h>
+
+#define PTRACE_QUEUE	32	/* events a session holds unread */
 
 /* Stops: the tracee parks there (at most one stop per write). */
 #define PTRACE_STOP_PRE_SYSCALL		0x1ULL	/* before the call runs */
