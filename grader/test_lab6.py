@@ -99,7 +99,8 @@ def test_lifetimes(ochre):
     tracer that never reads gets EBUSY for the write that would let a
     32nd stop queue, and its tracee's fork fails with EAGAIN once 31
     clone events are unread (the 31 children run on once it reads); the
-    EXIT stop carries the
+    EXIT stop comes before any teardown (a child the dying tracee holds
+    stays held, waitpid WNOHANG says 0) and carries the
     status; SIGTERM to a parked tracee adds no event, stops at SIGNAL once
     it runs on, and SIGKILL ends a parked tracee; a tracer blocked in read
     returns EINTR on a signal (its own tracer drops the SIGTERM); exec
@@ -116,7 +117,7 @@ def test_lifetimes(ochre):
         r"tracer killed, tracee runs on: ok",
         r"tracer dies, frozen clones run on: ok",
         r"a slow tracer: write EBUSY, fork EAGAIN, all run on: ok",
-        r"EXIT stop with the status: ok",
+        r"EXIT stop with the status, before any teardown: ok",
         r"signals to a parked tracee: ok",
         r"a blocked tracer's read gives EINTR: ok",
         r"exec: ADDRSPACE_SWITCH, mem follows, step at entry: ok",

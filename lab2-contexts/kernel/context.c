@@ -311,10 +311,13 @@ int context_run_fork_hooks(struct context *parent, struct context *child)
 	return 0;
 }
 
+/* Last lab first, the reverse of create: a later lab's state may lean on
+ * an earlier one's (lab 6's EXIT stop comes before lab 3 closes the
+ * files), never the other way round. */
 void context_run_exit_hooks(struct context *c)
 {
-	for (const struct context_hooks *h = __context_hooks_start;
-	     h < __context_hooks_end; h++)
+	for (const struct context_hooks *h = __context_hooks_end;
+	     h-- > __context_hooks_start;)
 		if (h->exit)
 			h->exit(c);
 }

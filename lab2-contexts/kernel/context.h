@@ -129,7 +129,8 @@ struct context_hooks {
 	/* cur's image was replaced; c->tf holds the new image's registers */
 	void (*exec)(struct context *c);
 	/* dying: free this lab's state (c->exit_status is set when c exits;
-	 * a discarded embryo has none) */
+	 * a discarded embryo has none). Exit hooks run last lab first, the
+	 * others in link order (lab 2 first). */
 	void (*exit)(struct context *c);
 	/* signal sig is about to act on c == cur (a pending kill, or a
 	 * fault with c->tf = tf): true if this lab takes it away (lab 6) */

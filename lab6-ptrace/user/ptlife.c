@@ -117,6 +117,12 @@ static void spin(void)
 		__asm__ volatile("" ::: "memory");
 }
 
+static void spin_marked(void)
+{
+	child_ran = 1;
+	spin();
+}
+
 static void syscalls(void)
 {
 	for (;;)
@@ -188,27 +194,67 @@ static void tracer_dies(bool excl)
 	       excl ? "killed (O_EXCL)" : "runs on");
 }
 
-static void exit7(void)
+static int held_pid[2];		/* exit7_holding tells us its child */
+
+/* Holds a child of its own at its O_TRUNC stop (the child would set
+ * child_ran), then exits with 7 without closing the session. */
+static void exit7_holding(void)
 {
+	int go[2];
+	long q = pt_spawn(go, spin_marked);
+	attach_stopped(q, go, 0);
+	CHECK_EQ(write(held_pid[1], &q, sizeof(q)), sizeof(q));
 	_exit(7);
 }
 
+static int ran_of(int mfd)
+{
+	int ran = -1;
+	CHECK_EQ(lseek(mfd, (off_t)(uintptr_t)&child_ran, SEEK_SET),
+		 (off_t)(uintptr_t)&child_ran);
+	CHECK_EQ(read(mfd, &ran, sizeof(ran)), sizeof(ran));
+	return ran;
+}
+
+/* The EXIT stop comes before any teardown (HANDOUT §4.6): the dying
+ * tracee's files are still open there (its own session still holds its
+ * child), and its parent's waitpid does not see it exit yet. */
 static void exit_stop(void)
 {
 	int go[2];
-	long pid = pt_spawn(go, exit7);
+	CHECK_EQ(pipe(held_pid), 0);
+	long pid = pt_spawn(go, exit7_holding);
 	int tfd = attach_stopped(pid, go, 0);
 	struct ptrace_event ev = pt_step(tfd, PTRACE_STOP_EXIT,
 					 PTRACE_STOP_EXIT, NULL);
 	CHECK(WIFEXITED(ev.a) && WEXITSTATUS(ev.a) == 7);
 	struct ptrace_regs r = pt_regs(pid);	/* still inspectable */
 	CHECK_EQ(r.rax, SYS_EXIT);
+	long q;
+	CHECK_EQ(read(held_pid[0], &q, sizeof(q)), sizeof(q));
+	for (int i = 0; i < 20; i++)
+		sched_yield();
+	int mfd = pt_open(q, "mem", O_RDONLY);
+	CHECK(mfd >= 0);
+	CHECK_EQ(ran_of(mfd), 0);	/* still held: its files are open */
+	int st;
+	CHECK_EQ(waitpid((pid_t)pid, &st, WNOHANG), 0);
 	pt_resume(tfd, PTRACE_STOP_EXIT);
 	CHECK_ERR(read(tfd, &ev, sizeof(ev)), ESRCH);
 	CHECK_ERR(pt_open(pid, "regs/int", O_RDONLY), ESRCH);
 	CHECK_EQ(WEXITSTATUS(wait_status(pid)), 7);
+	/* Its session closed with its files: the child runs free. */
+	for (int i = 0; i < 200 && ran_of(mfd) == 0; i++)
+		sched_yield();
+	CHECK_EQ(ran_of(mfd), 1);
+	CHECK_EQ(kill((pid_t)q, SIGKILL), 0);
+	st = wait_status(q);			/* reparented to us */
+	CHECK(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
+	close(mfd);
 	CHECK_EQ(close(tfd), 0);
-	printf("ptlife: EXIT stop with the status: ok\n");
+	close(held_pid[0]);
+	close(held_pid[1]);
+	printf("ptlife: EXIT stop with the status, before any teardown: ok\n");
 }
 
 static void signals_parked(void)
