@@ -10,7 +10,7 @@ look at the text inside backticks and fenced C/assembly blocks:
   sources that takes that many arguments (a C definition, prototype or
   `#define`; `name(...)` or `name(…)` checks the name only, `name()` too
   unless the function takes none, and a variadic function takes its
-  fixed arguments or more; strace's `pipe([3, 4], 0) = 0` shows the
+  fixed arguments or more; strace's `pipe2([3, 4], 0) = 0` shows the
   system call and is left alone);
 * a C-looking name (with an underscore, or all capitals) must occur in
   the sources;
