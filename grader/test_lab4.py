@@ -90,7 +90,8 @@ def test_bad_arguments(ochre):
     """Hostile: munmap/mprotect with lengths that wrap when rounded up
     (2^64-1) give EINVAL; fds, pids and proc_exec.as_fd with high bits set
     give EBADF/EINVAL; a process name with a newline cannot forge a line in
-    sys:/contexts."""
+    sys:/contexts, whether set by exec or by thisproc:name (whose writes of
+    0 or 32 bytes are EINVAL, of a bad pointer EFAULT, reads EBADF)."""
     ochre.user("badargs")
 
 

@@ -115,7 +115,8 @@ def expect_rescue_then_exit(m, status):
 @pytest.mark.points(4)
 def test_boot_from_daemon(ochre):
     """The kernel maps the initfs into bootstrap and passes it in the auxv;
-    bootstrap's forked child serves initfs: (the daemon is init's child),
+    bootstrap's forked child serves initfs: (the daemon is init's child,
+    named initfsd in sys:/contexts),
     bootstrap execs init keeping pid 1, init has fds 0-2 only, the kernel's
     chdir/getcwd are gone (ENOSYS) and so is every retired file."""
     img = Image(good_image(ochre))

@@ -35,7 +35,7 @@
 #include <ochre/proc.h>
 
 enum procfile_kind {
-	PROC_NEW, PROC_NEW_AS, PROC_EXEC,		/* thisproc: */
+	PROC_NEW, PROC_NEW_AS, PROC_EXEC, PROC_NAME,	/* thisproc: */
 	PROC_AS, PROC_FT, PROC_REGS, PROC_START,	/* proc:/<pid>/ */
 };
 
@@ -458,6 +458,8 @@ static int pf_open(struct scheme *s, const char *path, int flags, int mode,
 			err = pf->as ? 0 : -ENOMEM;
 		} else if (strcmp(path, "/exec") == 0) {
 			pf->kind = PROC_EXEC;
+		} else if (strcmp(path, "/name") == 0) {
+			pf->kind = PROC_NAME;
 		} else {
 			err = -ENOENT;
 		}
@@ -513,6 +515,20 @@ static int64_t pf_read(struct file *f, struct iobuf *b, uint64_t off)
 	return iobuf_put(b, 0, &r, sizeof(r)) ?: (int64_t)sizeof(r);
 }
 
+/* thisproc:/name: a process that never execs (a forked daemon) names
+ * itself in sys:/contexts; control characters show as '?'. */
+static int64_t name_write(struct iobuf *b)
+{
+	char name[CONTEXT_NAME];
+	if (b->len == 0 || b->len >= sizeof(name))
+		return -EINVAL;
+	if (iobuf_get(b, 0, name, b->len) != 0)
+		return -EFAULT;
+	name[b->len] = '\0';
+	context_set_name(cur, name);
+	return (int64_t)b->len;
+}
+
 static int64_t pf_write(struct file *f, struct iobuf *b, uint64_t off)
 {
 	struct procfile *pf = f->priv;
@@ -522,6 +538,8 @@ static int64_t pf_write(struct file *f, struct iobuf *b, uint64_t off)
 		return pf->as ? as_request(pf->as, b) : -EINVAL;
 	case PROC_EXEC:
 		return exec_commit(b);
+	case PROC_NAME:
+		return name_write(b);
 	case PROC_AS:
 	case PROC_FT:
 	case PROC_REGS:

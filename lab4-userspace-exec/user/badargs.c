@@ -4,6 +4,7 @@
  * tries to forge a line in sys:/contexts.
  */
 #include "embryo.h"
+#include <stdbool.h>
 #include <syscall.h>
 
 #define HIGH	(1L << 32)
@@ -108,5 +109,36 @@ int main(void)
 		line = end + 1;
 	}
 	printf("badargs: control characters in names are escaped\n");
+
+	/* thisproc:name renames the caller; the same escaping applies. */
+	int nfd = open("thisproc:/name", O_WRONLY);
+	CHECK(nfd >= 0);
+	static char big[32];		/* one more than a name holds */
+	memset(big, 'n', sizeof(big));
+	CHECK_ERR(write(nfd, big, 0), EINVAL);
+	CHECK_ERR(write(nfd, big, sizeof(big)), EINVAL);
+	CHECK_ERR(write(nfd, (void *)8, 4), EFAULT);
+	CHECK_ERR(read(nfd, big, 4), EBADF);
+	CHECK_EQ(write(nfd, "me\n1 0 x", 8), 8);
+	close(nfd);
+	char want[40];
+	snprintf(want, sizeof(want), "%d %d running me?1 0 x", getpid(),
+		 getppid());
+	s = open("sys:/contexts", O_RDONLY);
+	CHECK(s >= 0);
+	n = read(s, text, sizeof(text) - 1);
+	CHECK(n > 0);
+	text[n] = '\0';
+	close(s);
+	bool found = false;
+	for (char *line = text, *end; (end = strchr(line, '\n')); line = end + 1) {
+		*end = '\0';
+		found |= strcmp(line, want) == 0;
+	}
+	if (!found) {
+		printf("badargs: FAIL no line '%s' in sys:/contexts\n", want);
+		exit(1);
+	}
+	printf("badargs: thisproc:name renames, escaped\n");
 	utest_ok();
 }

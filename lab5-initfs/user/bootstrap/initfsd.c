@@ -272,6 +272,12 @@ int initfsd_main(const void *img, size_t len, int ready_fd)
 		       (unsigned long)diag.offset);
 		return INITFSD_BAD_IMAGE;
 	}
+	/* bootstrap's fork never execs: take our own name in sys:/contexts. */
+	int nfd = open("thisproc:/name", O_WRONLY | O_CLOEXEC);
+	if (nfd >= 0) {
+		write(nfd, "initfsd", 7);
+		close(nfd);
+	}
 	int fd = scheme_create("initfs");
 	if (fd < 0) {
 		printf("initfsd: cannot register initfs: %s\n", strerror(errno));
