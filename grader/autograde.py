@@ -235,15 +235,55 @@ def make_seed(lab, dest, hidden=None, jobs=None, repo=handout.REPO_ROOT):
     return ok
 
 
-def tree_from_seed(seed, tree, lab, hidden):
-    """Copy the seed's tree to tree; returns its seed.json, or None (and no
-    tree) if seed is not one for this lab and these hidden tests."""
+def seed_info(seed, lab, hidden):
+    """The seed's seed.json, or None if seed is not a built seed of this lab
+    with these hidden tests."""
     try:
         with open(os.path.join(seed, "seed.json"), encoding="utf-8") as f:
             info = json.load(f)
     except (OSError, ValueError):
         return None
-    if info.get("lab") != lab or info.get("hidden") != hidden:
+    if not isinstance(info, dict) or info.get("lab") != lab or info.get("hidden") != hidden:
+        return None
+    return info
+
+
+def seed_is_current(seed, lab, hidden, repo=handout.REPO_ROOT):
+    """True when seed (an earlier run's) was made from exactly the files
+    make_seed would take today: the course's tree of lab N and the hidden
+    tests, compared byte for byte (its build/ aside)."""
+    if seed_info(seed, lab, hidden) is None:
+        return False
+    with tempfile.TemporaryDirectory() as tmp:
+        fresh = os.path.join(tmp, "tree")
+        handout.make_tree(fresh, lab=lab, repo=repo, quiet=True)
+        if hidden:
+            add_hidden(fresh, hidden)
+        return tree_contents(fresh) == tree_contents(os.path.join(seed, "tree"))
+
+
+def tree_contents(tree):
+    """{path: bytes, or ("link", target)} of a tree, build/ left out."""
+    found = {}
+    for top, dirs, names in os.walk(tree):
+        if top == tree:
+            dirs[:] = [d for d in dirs if d != "build"]
+        for name in names + [d for d in dirs if os.path.islink(os.path.join(top, d))]:
+            path = os.path.join(top, name)
+            rel = os.path.relpath(path, tree)
+            if os.path.islink(path):
+                found[rel] = ("link", os.readlink(path))
+            else:
+                with open(path, "rb") as f:
+                    found[rel] = f.read()
+    return found
+
+
+def tree_from_seed(seed, tree, lab, hidden):
+    """Copy the seed's tree to tree; returns its seed.json, or None (and no
+    tree) if seed is not one for this lab and these hidden tests."""
+    info = seed_info(seed, lab, hidden)
+    if info is None:
         return None
     shutil.copytree(os.path.join(seed, "tree"), tree, symlinks=True)
     handout.repoint_deps(os.path.join(tree, "build"), os.path.join(seed, "tree"), tree)

@@ -409,9 +409,11 @@ def test_build_from_a_seed(tmp_path, seed):
     (make_seed points them at the copy): a submitted header would be built
     right too, though none can be submitted (editable files are never
     headers; a submitted one is ignored, as paging_tests.c is in
-    test_starter_cannot_buy_points_by_tampering). That a seeded grade is
-    the unseeded one: test_batch.py's batches are seeded and graded against
-    the known outcomes."""
+    test_starter_cannot_buy_points_by_tampering). A seed is used again (by
+    the next run of a batch) only while it was made from exactly today's
+    course files and hidden tests: one changed byte makes it stale. That a
+    seeded grade is the unseeded one: test_batch.py's batches are seeded and
+    graded against the known outcomes."""
     copy = tmp_path / "copy"
     built = seed / "tree"
     info = autograde_py.tree_from_seed(str(seed), str(copy), 1, None)
@@ -434,6 +436,14 @@ def test_build_from_a_seed(tmp_path, seed):
     with open(copy / header, "a") as f:
         f.write("\n/* a submission's change */\n")
     assert compiled(copy) == expected
+
+    assert autograde_py.seed_is_current(str(seed), 1, None)
+    assert not autograde_py.seed_is_current(str(seed), 1, str(HIDDEN))
+    stale = tmp_path / "stale"
+    shutil.copytree(seed, stale, symlinks=True)
+    with open(stale / "tree" / "common" / "kernel" / "kmain.c", "a") as f:
+        f.write("\n")
+    assert not autograde_py.seed_is_current(str(stale), 1, None)
 
 
 def test_unreadable_submission_and_usage_errors(tmp_path):

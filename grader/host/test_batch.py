@@ -233,7 +233,8 @@ def test_batch_killed_and_resumed(tmp_path, batch_env):
     what it finished. `make batch
     SUBMISSIONS=~/subs LAB=1 OUT=~/out`, typed as the same page shows it,
     then grades only what is missing (the finished ones are not graded
-    again) and leaves no QEMU. In the end every submission has its right
+    again), from the course tree the killed run built (the course is
+    unchanged), and leaves no QEMU. In the end every submission has its right
     score and the broken ones fail exactly the tests their mistake breaks
     (check_grades): the known right outcomes are the oracle, so a second,
     uninterrupted batch to compare with would prove nothing more."""
@@ -257,6 +258,7 @@ def test_batch_killed_and_resumed(tmp_path, batch_env):
     log = tmp_path / "resumed.log"
     text = wait_ok(start("make batch SUBMISSIONS=~/subs LAB=1 OUT=~/out", tag, log), log)
     assert f"{len(done)} already graded, not regraded: {' '.join(sorted(done))}" in text
+    assert "built by an earlier run, is unchanged" in text, text
     now = finished(out)
     assert {n: now[n] for n in done} == done, "a finished submission was graded again"
     assert_none_left(tag, "make batch")
