@@ -60,8 +60,12 @@ deps-course:
 run: deps
 	@$(MAKE) --no-print-directory -j$(JOBS) -C $(LATEST) qemu
 
+# HOST_JOBS: pytest workers (make test runs twice as many as cores: most
+# host tests spend their time waiting for the builds, grades and QEMUs they
+# start, and more workers keep the cores busy meanwhile).
+HOST_JOBS ?= $(JOBS)
 host-test: deps
-	$(PYTHON) -m pytest grader/host -q -rs -n $(JOBS) $(HOST_ARGS)
+	$(PYTHON) -m pytest grader/host -q -rs -n $(HOST_JOBS) $(HOST_ARGS)
 
 grade: deps
 	@$(MAKE) --no-print-directory -j$(JOBS) -C $(LATEST) grade GRADE_FROM='$(CURDIR)'
@@ -111,11 +115,11 @@ handout-check: deps
 # filled with another's work), each into its own log in build/test/. The
 # host tests, the grades and the handout check start from those builds
 # (grader/handout.py seed_build) instead of building the labs again.
-TEST_PHASES = host-test grade-all handout-check clang
 test: deps-course
 	@start=$$(date +%s); \
 	$(PYTHON) common/mk/phases.py build/test 'all=$(MAKE) --no-print-directory all' -- \
-		$(foreach p,$(TEST_PHASES),'$(p)=$(MAKE) --no-print-directory $(p)') && \
+		'host-test=$(MAKE) --no-print-directory host-test HOST_JOBS=$(shell echo $$((2 * $(JOBS))))' \
+		$(foreach p,grade-all handout-check clang,'$(p)=$(MAKE) --no-print-directory $(p)') && \
 	grep -hE '^=== grading|^  TOTAL:' build/test/grade-all.log && \
 	sed -n '/^handout check: every point test/,$$p' build/test/handout-check.log && \
 	echo "make test: all passed in $$(( $$(date +%s) - start )) s"
