@@ -146,7 +146,7 @@ compile_commands.json:
 clang:
 	@$(MAKE) --no-print-directory -j$(JOBS) $(addprefix clang-check-,$(filter-out $(LATEST),$(LABS))) clang-build
 clang-check-%:
-	@$(MAKE) --no-print-directory -C $* CC=clang syntax-check
+	@$(MAKE) --no-print-directory -C $* syntax-check CC=clang
 clang-build:
 	@$(MAKE) --no-print-directory -C $(LATEST) CC=clang B=$(CURDIR)/build/clang/$(LATEST) \
 		EXTRA_CFLAGS=-O0 OCHRE_CCACHE= \
