@@ -20,7 +20,7 @@
 #   make host-test      the grader's host tests (HOST_ARGS='-k NAME' for some)
 #   make deps           install missing Debian packages (deps-course: and
 #                       the tools only the course's own tests use)
-#   make clang          build every lab with clang as well (zero warnings)
+#   make clang          every lab through clang too (zero warnings)
 #   make bench          run the benchmarks of the most complete lab
 #   make profile        where fork's and mmap's instructions go, call by call
 #   make check-duplicates  no kernel logic repeated across labs (developers:
@@ -137,17 +137,20 @@ profile: deps
 compile_commands.json:
 	@$(MAKE) --no-print-directory -C $(LATEST) compile_commands.json
 
+# clang's warnings on every lab (its front end over each lab's C files:
+# `make syntax-check` in common/mk/lab.mk), and the most complete lab, which
+# holds nearly all of the code, compiled and linked with clang as well: what
+# the kernel, bootstrap and the programs need (not the ISO: grub-mkrescue has
+# nothing to say about clang). At -O0: clang's warnings come from its front
+# end whatever the optimization level, and this build is never booted.
 clang:
-	@$(MAKE) --no-print-directory -j$(JOBS) $(addprefix clang-,$(LABS))
-
-# Everything that is compiled (the kernel, bootstrap, the programs in the
-# initfs image), not the ISO: grub-mkrescue has nothing to say about clang.
-# At -O0: clang's warnings come from its front end, whatever the
-# optimization level, and these builds are only compiled and linked, never
-# booted; -O0 halves their CPU time.
-clang-%:
-	@$(MAKE) --no-print-directory -C $* CC=clang B=$(CURDIR)/build/clang/$* EXTRA_CFLAGS=-O0 \
-		$(CURDIR)/build/clang/$*/kernel.elf $(CURDIR)/build/clang/$*/modules.img
+	@$(MAKE) --no-print-directory -j$(JOBS) $(addprefix clang-check-,$(filter-out $(LATEST),$(LABS))) clang-build
+clang-check-%:
+	@$(MAKE) --no-print-directory -C $* syntax-check CC=clang
+clang-build:
+	@$(MAKE) --no-print-directory -C $(LATEST) CC=clang B=$(CURDIR)/build/clang/$(LATEST) \
+		EXTRA_CFLAGS=-O0 OCHRE_CCACHE= \
+		$(CURDIR)/build/clang/$(LATEST)/kernel.elf $(CURDIR)/build/clang/$(LATEST)/modules.img
 
 clean:
 	rm -rf build compile_commands.json
