@@ -175,8 +175,11 @@ def stack_top_caller(mon, rsp):
     return top[0] if top and is_return_address(mon, top[0]) else None
 
 
-def take_samples(mon):
+def take_samples(mon, symbols):
+    """SAMPLES samples, and (pid, name) of the context running at the
+    first one in user mode (or None)."""
     samples = []
+    context = None
     for i in range(SAMPLES):
         if i:
             mon.execute("cont")
@@ -189,8 +192,10 @@ def take_samples(mon):
             caller = stack_top_caller(mon, regs.get("RSP", 0))
             if caller and caller not in frames[:1]:
                 frames.insert(0, caller)
+        elif not any(s.cpl == 3 for s in samples):
+            context = current_context(mon, symbols)
         samples.append(Sample(regs, frames))
-    return samples
+    return samples, context
 
 
 def current_context(mon, symbols):
@@ -326,9 +331,7 @@ def describe(path, symbols=None, kernel=None, root=None):
     except (OSError, ValueError, MonitorError):
         return ""
     try:
-        samples = take_samples(mon)
-        context = (current_context(mon, symbols)
-                   if sum(s.cpl == 3 for s in samples) * 2 > len(samples) else None)
+        samples, context = take_samples(mon, symbols)
         try:
             mon.execute("cont")
         except (OSError, ValueError, MonitorError):
