@@ -5,7 +5,10 @@ must fail the affected test with the check that caught it as the headline
 (a KTEST FAIL line, the FAIL line of whichever process caught it, the
 kernel's report of the program's death, or a panic that says what it
 means), never a TIMEOUT while a parent waits for a child that failed or a
-call blocks forever (before any wait limit ends it).
+call blocks forever (before any wait limit ends it). Mistakes that hang
+the whole kernel (HANG_MISTAKES: a loop with interrupts off, every context
+blocked) leave no check able to run: their TIMEOUT must say where the CPU
+is (ochre/cpustate.py).
 
 Maintainers only: the mistakes quote lines of the reference solution, so
 `make handout` leaves this file out of the student tree (grader/handout.py,
