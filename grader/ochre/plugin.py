@@ -303,6 +303,8 @@ def monitor_socket(base):
 
 def remove_monitor_socket(path):
     """QEMU removes its socket only when it exits by itself."""
+    if not path:
+        return
     try:
         os.unlink(path)
     except OSError:
