@@ -20,7 +20,7 @@
 #   make host-test      the grader's host tests (HOST_ARGS='-k NAME' for some)
 #   make deps           install missing Debian packages (deps-course: and
 #                       the tools only the course's own tests use)
-#   make clang          build every lab with clang as well (zero warnings)
+#   make clang          every lab through clang too (zero warnings)
 #   make bench          run the benchmarks of the most complete lab
 #   make profile        where fork's and mmap's instructions go, call by call
 #   make check-duplicates  no kernel logic repeated across labs (developers:
@@ -60,8 +60,12 @@ deps-course:
 run: deps
 	@$(MAKE) --no-print-directory -j$(JOBS) -C $(LATEST) qemu
 
+# HOST_JOBS: pytest workers (make test runs twice as many as cores: most
+# host tests spend their time waiting for the builds, grades and QEMUs they
+# start, and more workers keep the cores busy meanwhile).
+HOST_JOBS ?= $(JOBS)
 host-test: deps
-	$(PYTHON) -m pytest grader/host -q -rs -n $(JOBS) $(HOST_ARGS)
+	$(PYTHON) -m pytest grader/host -q -rs -n $(HOST_JOBS) $(HOST_ARGS)
 
 grade: deps
 	@$(MAKE) --no-print-directory -j$(JOBS) -C $(LATEST) grade GRADE_FROM='$(CURDIR)'
@@ -111,11 +115,11 @@ handout-check: deps
 # filled with another's work), each into its own log in build/test/. The
 # host tests, the grades and the handout check start from those builds
 # (grader/handout.py seed_build) instead of building the labs again.
-TEST_PHASES = host-test grade-all handout-check clang
 test: deps-course
 	@start=$$(date +%s); \
 	$(PYTHON) common/mk/phases.py build/test 'all=$(MAKE) --no-print-directory all' -- \
-		$(foreach p,$(TEST_PHASES),'$(p)=$(MAKE) --no-print-directory $(p)') && \
+		'host-test=$(MAKE) --no-print-directory host-test HOST_JOBS=$(shell echo $$((2 * $(JOBS))))' \
+		$(foreach p,grade-all handout-check clang,'$(p)=$(MAKE) --no-print-directory $(p)') && \
 	grep -hE '^=== grading|^  TOTAL:' build/test/grade-all.log && \
 	sed -n '/^handout check: every point test/,$$p' build/test/handout-check.log && \
 	echo "make test: all passed in $$(( $$(date +%s) - start )) s"
@@ -133,17 +137,20 @@ profile: deps
 compile_commands.json:
 	@$(MAKE) --no-print-directory -C $(LATEST) compile_commands.json
 
+# clang's warnings on every lab (its front end over each lab's C files:
+# `make syntax-check` in common/mk/lab.mk), and the most complete lab, which
+# holds nearly all of the code, compiled and linked with clang as well: what
+# the kernel, bootstrap and the programs need (not the ISO: grub-mkrescue has
+# nothing to say about clang). At -O0: clang's warnings come from its front
+# end whatever the optimization level, and this build is never booted.
 clang:
-	@$(MAKE) --no-print-directory -j$(JOBS) $(addprefix clang-,$(LABS))
-
-# Everything that is compiled (the kernel, bootstrap, the programs in the
-# initfs image), not the ISO: grub-mkrescue has nothing to say about clang.
-# At -O0: clang's warnings come from its front end, whatever the
-# optimization level, and these builds are only compiled and linked, never
-# booted; -O0 halves their CPU time.
-clang-%:
-	@$(MAKE) --no-print-directory -C $* CC=clang B=$(CURDIR)/build/clang/$* EXTRA_CFLAGS=-O0 \
-		$(CURDIR)/build/clang/$*/kernel.elf $(CURDIR)/build/clang/$*/modules.img
+	@$(MAKE) --no-print-directory -j$(JOBS) $(addprefix clang-check-,$(filter-out $(LATEST),$(LABS))) clang-build
+clang-check-%:
+	@$(MAKE) --no-print-directory -C $* syntax-check CC=clang
+clang-build:
+	@$(MAKE) --no-print-directory -C $(LATEST) CC=clang B=$(CURDIR)/build/clang/$(LATEST) \
+		EXTRA_CFLAGS=-O0 OCHRE_CCACHE= \
+		$(CURDIR)/build/clang/$(LATEST)/kernel.elf $(CURDIR)/build/clang/$(LATEST)/modules.img
 
 clean:
 	rm -rf build compile_commands.json

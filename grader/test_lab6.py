@@ -13,6 +13,7 @@ import re
 
 import pytest
 from ochre.machine import POWEROFF
+from ochre.plugin import INIT_KILLED, UTEST_FAIL
 
 pytestmark = pytest.mark.lab(6)
 
@@ -20,17 +21,23 @@ pytestmark = pytest.mark.lab(6)
 def run_steps(ochre, prog, steps, timeout=60):
     """Boot init=prog and require each line of steps (regexes, in order),
     then "prog: OK" and a clean exit. The first missing step fails the test
-    and names itself; the program's own FAIL line says why."""
+    and names itself; the FAIL line says why: the program's own, or that of
+    any of its processes (a traced child prints "prog (child): FAIL ...",
+    and the tracer may be blocked on it), or the kernel's report that the
+    program died of a fault. Each of them ends the test at once, as in
+    ochre.user."""
     m = ochre.boot(f"init={prog}", timeout=timeout)
     for step in steps:
-        got = m.expect(rf"^{re.escape(prog)}: ({step}|FAIL.*)$", partial=False)
-        if got.group(1).startswith("FAIL"):
-            m.drain()
-            m.fail(f"{prog}: step '{step}' failed:", got.group(0))
-    result = m.expect(rf"^{re.escape(prog)}: (OK|FAIL.*)$", partial=False)
-    if result.group(1) != "OK":
-        m.drain()
-        m.fail(f"user test {prog} failed:", result.group(0))
+        got = m.expect(rf"^(?:{re.escape(prog)}: (?P<step>{step})|(?P<stop>{UTEST_FAIL}|"
+                       rf"{INIT_KILLED}))$", partial=False)
+        if got.group("stop"):
+            m.drain(timeout=2.0)
+            m.fail(f"{prog}: step '{step}' failed:", got.group("stop"))
+    result = m.expect(rf"^(?:{re.escape(prog)}: (?P<ok>OK)|(?P<stop>{UTEST_FAIL}|"
+                      rf"{INIT_KILLED}))$", partial=False)
+    if not result.group("ok"):
+        m.drain(timeout=2.0)
+        m.fail(f"user test {prog} failed:", result.group("stop"))
     m.expect(r"^ochre: init exited with status 0", partial=False)
     m.wait_exit(status=POWEROFF)
     return m

@@ -194,6 +194,21 @@ $(KERNEL): $(B)/kernel.pass1.elf $(B)/ksyms.o
 	$(Q)if ! cmp -s <(nm -n $< | grep -i ' t ') <(grep -i ' t ' $(B)/kernel.sym); then \
 		echo "error: text symbols moved between links (see lab.mk)"; exit 1; fi
 
+# ---- the front end alone -------------------------------------------------------
+#
+# make syntax-check CC=clang: every C file of this lab through the
+# compiler's front end only (-fsyntax-only), many files to one compiler
+# process: all of its warnings (-Werror), no code generated. `make clang` at
+# the top runs it for every lab but the most complete, which it builds and
+# links with clang (code generation and the link are checked there).
+.PHONY: syntax-check
+syntax-check:
+	@echo "  CHECK $(LABNAME) with $(CC): kernel"
+	$(Q)$(CC) $(filter-out -MMD -MP,$(KCFLAGS)) -fsyntax-only $(filter %.c,$(KSRCS))
+	@echo "  CHECK $(LABNAME) with $(CC): libc and programs"
+	$(Q)$(CC) $(filter-out -MMD -MP,$(UCFLAGS)) -fsyntax-only \
+		$(filter %.c,$(LIBC_SRCS)) $(USER_SRCS) $(BOOTSTRAP_PARTS)
+
 # ---- user space ---------------------------------------------------------------
 #
 # libc = common/libc + common/lib + labK/libc; programs = common/user/*.c +

@@ -273,7 +273,8 @@ def test_starter_cannot_buy_points_by_tampering(tmp_path, lab1_tree):
     """The starter (from `make submit`) plus tampering: a kernel test that
     returns at once (the issue's `return;` in KTEST(frames_basic)), a
     replaced grader test and plugin, paths out of the tree, a symlink in
-    place of an editable file. Score 0, every trick listed as ignored, the
+    place of an editable file, a header (no header is a file to hand in, so a
+    submission never changes one). Score 0, every trick listed as ignored, the
     course's tree untouched; the failure output is relative to the tree, has
     no runner noise, and its reproduce command works in the student's tree."""
     before = git_status()
@@ -287,6 +288,7 @@ def test_starter_cannot_buy_points_by_tampering(tmp_path, lab1_tree):
         ("lab1-paging/kernel/paging_tests.c", tests_c),
         ("grader/test_lab1.py", b"def test_frames_basic():\n    pass\n"),
         ("grader/ochre/plugin.py", b"raise SystemExit(0)\n"),
+        ("common/kernel/frame.h", b"#define frame_alloc() 0\n"),
         ("../" * 12 + escape, b"int x;\n"),
         ("/" + escape, b"int x;\n"),
         ("lab1-paging/kernel/heap.c", ("symlink", "/etc/passwd")),
@@ -298,7 +300,7 @@ def test_starter_cannot_buy_points_by_tampering(tmp_path, lab1_tree):
     assert results["score"] == 0, results["output"]
     ignored = {i["path"]: i["reason"] for i in results["extra_data"]["ignored"]}
     for path in ("lab1-paging/kernel/paging_tests.c", "grader/test_lab1.py",
-                 "grader/ochre/plugin.py"):
+                 "grader/ochre/plugin.py", "common/kernel/frame.h"):
         assert "course's copy" in ignored[path], ignored
     assert sum("leaves the tree" in r for r in ignored.values()) == 2, ignored
     assert "symbolic link" in ignored["lab1-paging/kernel/heap.c"]
@@ -408,8 +410,8 @@ def test_build_from_a_seed(tmp_path, seed):
     files that include it, as gcc's dependency files in the seed's build say
     (make_seed points them at the copy): a submitted header would be built
     right too, though none can be submitted (editable files are never
-    headers; a submitted one is ignored, as paging_tests.c is in
-    test_starter_cannot_buy_points_by_tampering). A seed is used again (by
+    headers; test_starter_cannot_buy_points_by_tampering submits
+    common/kernel/frame.h and sees it ignored). A seed is used again (by
     the next run of a batch) only while it was made from exactly today's
     course files and hidden tests: one changed byte makes it stale. That a
     seeded grade is the unseeded one: test_batch.py's batches are seeded and

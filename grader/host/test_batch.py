@@ -229,15 +229,15 @@ def wait_ok(proc, log):
 def test_batch_killed_and_resumed(tmp_path, batch_env):
     """Four submissions: `grader/batch --lab 1 ~/subs --out ~/out`, typed as
     docs/instructors.md shows it, is killed half-way (`kill PID`: SIGTERM)
-    while a QEMU of it runs; no QEMU of it is left and the roster lists
-    what it finished. `make batch
-    SUBMISSIONS=~/subs LAB=1 OUT=~/out`, typed as the same page shows it,
-    then grades only what is missing (the finished ones are not graded
-    again), from the course tree the killed run built (the course is
-    unchanged), and leaves no QEMU. In the end every submission has its right
-    score and the broken ones fail exactly the tests their mistake breaks
-    (check_grades): the known right outcomes are the oracle, so a second,
-    uninterrupted batch to compare with would prove nothing more."""
+    while a QEMU of it runs; no QEMU of it is left and the roster lists what
+    it finished. `make batch SUBMISSIONS=~/subs LAB=1 OUT=~/out`, typed as
+    the same page shows it, then grades only what is missing (the finished
+    ones are not graded again), from the course tree the killed run built
+    (the course is unchanged), and leaves no QEMU. In the end every
+    submission has its right score and the broken one fails exactly the
+    tests its mistakes break (check_grades): the known right outcomes are
+    the oracle, so a second, uninterrupted batch to compare with would
+    prove nothing more."""
     tag = batch_env
     make_submissions(tmp_path / "subs", tmp_path / "scratch")
     out = tmp_path / "out"
