@@ -34,6 +34,10 @@ CONTEXT_PID = 0
 CONTEXT_NAME = 20
 CONTEXT_NAME_LEN = 32
 
+# The scheduler's idle loop (lab2-contexts/kernel/sched.c): it halts
+# with interrupts on when no context can run.
+IDLE_LOOP = "sched_start"
+
 # Kernel functions that poll the serial port for input with interrupts off
 # (lab 1's monitor): a CPU there waits for typing, it is not stuck.
 INPUT_WAITS = {"serial_getc_wait"}
@@ -309,9 +313,13 @@ def interpret(samples, places, context):
         return (f"The CPU is halted with interrupts off in {places.where(first.rip)}: "
                 "nothing can ever wake it."), first
     if "idle" in kinds and "user" not in kinds:
+        idle = next(s for s in samples if s.kind == "idle")
+        if places.function(idle.rip) != IDLE_LOOP:
+            return (f"The CPU is halted in {places.where(idle.rip)} with interrupts on, "
+                    "waiting for an interrupt: what it waits for never came."), idle
         return ("The CPU is idle (hlt in the idle loop, interrupts on): every context is "
                 "blocked; something was never woken (a missing wakeup, or a sleeper "
-                "nobody will wake)."), next(s for s in samples if s.kind == "idle")
+                "nobody will wake)."), idle
     if all(k == "kernel-on" for k in kinds):
         return (f"The CPU is running kernel code in {places.where(first.rip)} with "
                 "interrupts on, never reaching user mode or the idle loop."), first
