@@ -2,7 +2,9 @@
 
 A Machine only needs a program that writes to stdout, reads stdin and exits
 with a status, so small shell scripts stand in for QEMU here. These tests
-run without --lab (they have no lab marker).
+run without --lab (they have no lab marker). Only the report of where the
+CPU is at a TIMEOUT boots real kernels (this tree's lab 1 and lab 3
+builds, each a second of QEMU), since only QEMU's monitor can say it.
 """
 
 import os
