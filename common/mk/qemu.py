@@ -320,7 +320,7 @@ def create_snapshot_image(path):
 
 
 def qemu_argv(base_args, cmdline, *, interactive=False, gdb_port=None,
-              icount=GRADED_ICOUNT, debug=None, debug_log=None, rr=None):
+              icount=GRADED_ICOUNT, debug=None, debug_log=None, rr=None, qmp=None):
     """Full argv for one boot.
 
     base_args: read_qemu_args(). interactive: the serial port is a terminal
@@ -329,7 +329,10 @@ def qemu_argv(base_args, cmdline, *, interactive=False, gdb_port=None,
     wait for gdb on this TCP port (or Unix socket, given as a path). icount: the -icount value (None: the host clock; an
     -icount in qemu-args wins). debug: QEMU -d flags; debug_log: where -d
     goes. rr: (mode, rrfile, snapshots) to record or replay the run
-    (rr_args; the -icount value is then record/replay's).
+    (rr_args; the -icount value is then record/replay's). qmp: a Unix
+    socket's path for a QMP monitor (the grader's boots only: on a TIMEOUT
+    it asks where the CPU is, grader/ochre/cpustate.py); "-monitor none"
+    stays, as it only drops the default human monitor.
     """
     args = list(base_args)
     extra = []
@@ -353,6 +356,8 @@ def qemu_argv(base_args, cmdline, *, interactive=False, gdb_port=None,
         argv += ["-S", "-gdb", f"tcp::{gdb_port}"]
     if debug:
         argv += ["-d", debug, "-D", debug_log]
+    if qmp:
+        argv += ["-qmp", f"unix:{qemu_value(qmp)},server=on,wait=off"]
     return argv
 
 

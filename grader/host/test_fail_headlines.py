@@ -5,7 +5,10 @@ must fail the affected test with the check that caught it as the headline
 (a KTEST FAIL line, the FAIL line of whichever process caught it, the
 kernel's report of the program's death, or a panic that says what it
 means), never a TIMEOUT while a parent waits for a child that failed or a
-call blocks forever (before any wait limit ends it).
+call blocks forever (before any wait limit ends it). Mistakes that hang
+the whole kernel (HANG_MISTAKES: a loop with interrupts off, every context
+blocked) leave no check able to run: their TIMEOUT must say where the CPU
+is (ochre/cpustate.py).
 
 Maintainers only: the mistakes quote lines of the reference solution, so
 `make handout` leaves this file out of the student tree (grader/handout.py,
@@ -15,6 +18,7 @@ modules where its mistake touched them, and boots QEMU once for the
 affected test (its grader file, -k).
 """
 
+import os
 import re
 import shlex
 import sys
@@ -22,6 +26,11 @@ import sys
 import pytest
 
 from conftest import ROOT, make, sh
+
+sys.path.insert(0, str(ROOT / "grader"))
+from ochre import cpustate, tree  # noqa: E402
+from ochre.machine import GradeFailure, Machine  # noqa: E402
+from ochre.symbols import Symbols  # noqa: E402
 
 # The solution region that opens __fork_child (spelled in pieces, so that
 # only real solution regions look like markers).
@@ -131,6 +140,16 @@ LAB3_MISTAKES = {
         "test_paths",
         r'user test pathtest failed: pathtest: FAIL "initfs:/[^"]*\.\.[^"]*" '
         r'opened as "initfs:bin/echo", expected "initfs:/bin/echo"'),
+    # pipe_write that never wakes the reader (HANDOUT.md §5.1): a reader
+    # sleeps on an empty pipe while the data sits in it.
+    "pipe_write_without_wakeup": (
+        [("lab3-schemes/kernel/pipe.c", "\t}\n\twakeup(&p->can_read);\n\treturn (int64_t)n;\n",
+          "\t}\n\treturn (int64_t)n;\n"),
+         ("lab3-schemes/kernel/pipe.c", "\t\t\twakeup(&p->can_read);\n\t\t\tif (f->flags & O_NONBLOCK)",
+          "\t\t\tif (f->flags & O_NONBLOCK)")],
+        "test_pipes",
+        r"user test pipetest failed: pipetest: FAIL \S*pipetest\.c:\d+: "
+        r"reading 100 KiB until end of file: still blocked after \d+ ms"),
     # A reader not returning 0 once the writers are gone.
     "pipe_read_no_eof": (
         [("lab3-schemes/kernel/pipe.c",
@@ -256,19 +275,16 @@ def headline(out):
     return m.group(1) if m else ""
 
 
-@pytest.mark.timeout(900)   # the first case of a lab also builds it
-@pytest.mark.parametrize("lab,name", CASES)
-def test_mistake_headline_is_the_failing_check(built_copy, lab, name):
-    """The mistake makes its test fail with the check that caught it as the
-    headline, not a TIMEOUT."""
-    edits, test, want = MISTAKES_BY_LAB[lab][name]
+def put_mistake(built_copy, lab, name, edits):
+    """A copy of the tree with lab built, the mistake put in and the kernel
+    and boot modules rebuilt."""
     tree_copy = built_copy(lab_dir(lab))
     for path, old, new in edits:
         src = tree_copy / path
         text = src.read_text(encoding="utf-8")
-        if f"BEGIN LAB{lab}" " SOLUTION" not in text:  # split: not a marker itself
-            pytest.skip("the mistakes target the reference solution (a student tree?)")
         if text.count(old) != 1:
+            if f"BEGIN LAB{lab}" " SOLUTION" not in text:  # split: not a marker itself
+                pytest.skip("the mistakes target the reference solution (a student tree?)")
             pytest.fail(f"mistake {name}: {old!r} is not in {path} exactly once; "
                         f"update the lab {lab} table", pytrace=False)
         src.write_text(text.replace(old, new), encoding="utf-8")
@@ -280,6 +296,16 @@ def test_mistake_headline_is_the_failing_check(built_copy, lab, name):
     r = make(f"-j2 -C {lab_dir(lab)} {build}/kernel.elf {build}/modules.img",
              cwd=tree_copy, timeout=900)
     assert r.returncode == 0, r.stdout[-3000:]
+    return tree_copy
+
+
+@pytest.mark.timeout(900)   # the first case of a lab also builds it
+@pytest.mark.parametrize("lab,name", CASES)
+def test_mistake_headline_is_the_failing_check(built_copy, lab, name):
+    """The mistake makes its test fail with the check that caught it as the
+    headline, not a TIMEOUT."""
+    edits, test, want = MISTAKES_BY_LAB[lab][name]
+    tree_copy = put_mistake(built_copy, lab, name, edits)
     # The one file that holds the test: pytest imports no other test file.
     r = sh(f"{shlex.quote(sys.executable)} -m pytest {grader_file(tree_copy, lab, test)} "
            f"--lab {lab} -n 0 -p no:cacheprovider -k {test}", cwd=tree_copy, timeout=300)
@@ -292,3 +318,70 @@ def test_mistake_headline_is_the_failing_check(built_copy, lab, name):
     assert re.match(want, got), f"headline /{want}/ is not:\n{got}\n\n{out[-4000:]}"
     # The docstring follows the message (grader/README.md).
     assert "--- what this test checks ---" in out, out[-4000:]
+
+
+# Mistakes that hang the kernel: no check in the guest can run, so the
+# grader's wait ends in a TIMEOUT (after 60 s in the grade), and what helps
+# is its report of where the CPU is (ochre/cpustate.py). Each boots the
+# program the affected test runs, waits for the line before the hang, then
+# a short while (HANG_WAIT s), and checks the report's first line.
+# name -> ([(file, text to replace, replacement), ...], lab, init program,
+#          line before the hang, regex the CPU report's first line must match)
+HANG_WAIT = 2
+HANG_MISTAKES = {
+    # Lab 2, HANDOUT.md §10: a woken sleeper left on `sleepers` (here: the
+    # first one, the one sched_tick wakes). The tick finds it due again,
+    # wakes it again, forever, in the timer interrupt: every test that
+    # sleeps hangs.
+    "woken_sleeper_left_on_sleepers": (
+        [("lab2-contexts/kernel/sched.c", "\tif (c->wake_at)\n\t\tsleepers_remove(c);\n",
+          "\tif (c->wake_at && c != sleepers)\n\t\tsleepers_remove(c);\n")],
+        2, "sleeptest", r"^memory: ",
+        r"The CPU is spinning in (sched_tick|wakeup_one) \(lab2-contexts/kernel/sched\.c:\d+\)"
+        r"(, called from .*,)? with interrupts off: a loop that never ends"),
+    # Lab 2, HANDOUT.md §10 (a missing wakeup): do_exit that does not
+    # wake its parent. A parent that sleeps in waitpid before its child
+    # exits sleeps forever, and soon every context is blocked.
+    "exit_without_waking_parent": (
+        [("lab2-contexts/kernel/proc.c",
+          "\tif (c->parent)\n\t\twakeup(&c->parent->child_exit);\n\tschedule();",
+          "\tschedule();")],
+        2, "forktree", r"^forktree: start",
+        r"The CPU is idle \(hlt in the idle loop, interrupts on\): every context is "
+        r"blocked; something was never woken"),
+    # Not a mistake: a user program that never ends (preempt's children
+    # spin forever), for the report of a CPU in user mode, which reads the
+    # kernel's `cur` (ochre/cpustate.py, struct context's layout).
+    "user_loop_forever": (
+        [("lab2-contexts/user/preempt.c", "\t\tspin(300000);\n", "\t\tfor (;;)\n\t\t\tspin(300000);\n")],
+        2, "preempt", r"^preempt: start",
+        r"The CPU is in user mode in pid [23] \(preempt\) at rip 0x[0-9a-f]+: the program "
+        r"itself is running"),
+}
+
+
+@pytest.mark.timeout(900)   # the first case of a lab also builds it
+@pytest.mark.parametrize("name", sorted(HANG_MISTAKES))
+def test_hang_timeout_says_where_the_cpu_is(built_copy, tmp_path, name):
+    """A mistake that hangs the kernel ends in a TIMEOUT that says where
+    the CPU is and what that means."""
+    edits, lab, prog, before, want = HANG_MISTAKES[name]
+    tree_copy = put_mistake(built_copy, lab, name, edits)
+    build = tree_copy / "build" / f"lab{lab}"
+    kernel = str(build / "kernel.elf")
+    args = tree.read_qemu_args(str(tree_copy), kernel=kernel, modules=str(build / "modules.img"))
+    qmp = str(tmp_path / "qmp")
+    symbols = Symbols.load(str(build / "kernel.sym"))
+
+    def where(machine):
+        return cpustate.describe(qmp, symbols, kernel, str(tree_copy))
+
+    m = Machine(tree.qemu_argv(args, f"init={prog}", qmp=qmp), log_path=str(tmp_path / "log"),
+                explain_timeout=where, symbols=symbols, default_timeout=30)
+    with m.start():
+        m.expect(before)
+        with pytest.raises(GradeFailure) as failure:
+            m.expect(rf"^{prog}: OK$", timeout=HANG_WAIT)
+    message = str(failure.value)
+    assert message.startswith(f"TIMEOUT after {HANG_WAIT}s"), message
+    assert re.search(r"\n\n" + want, message), message

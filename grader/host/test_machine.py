@@ -2,10 +2,13 @@
 
 A Machine only needs a program that writes to stdout, reads stdin and exits
 with a status, so small shell scripts stand in for QEMU here. These tests
-run without --lab (they have no lab marker).
+run without --lab (they have no lab marker). Only the report of where the
+CPU is at a TIMEOUT boots real kernels (this tree's lab 1 and lab 3
+builds, each a second of QEMU), since only QEMU's monitor can say it.
 """
 
 import os
+import re
 import sys
 import time
 
@@ -15,7 +18,7 @@ GRADER = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, GRADER)
 
 from ochre import machine as machine_module  # noqa: E402
-from ochre import symbols, tree, triage  # noqa: E402
+from ochre import cpustate, symbols, tree, triage  # noqa: E402
 from ochre.machine import GradeFailure, Machine, describe_status  # noqa: E402
 from ochre.plugin import RESCUE  # noqa: E402
 
@@ -370,3 +373,118 @@ def test_triple_fault_chain():
     assert "<map_page+0x23>" in text
     assert "Chain: #PF -> #DF -> triple fault" in text
     assert triage.fault_chain("no fault here\n") == []
+
+
+# ---- where the CPU is at a TIMEOUT (ochre/cpustate.py) ----------------------
+
+def test_qmp_only_for_graded_boots():
+    """The grader's boots get a QMP socket; `make qemu`'s do not (its
+    serial port is mon:stdio, the human monitor behind Ctrl-A C)."""
+    argv = tree.qemu_argv(["-serial", "stdio", "-monitor", "none"], "", qmp="/t/a,b.qmp")
+    assert argv[-2:] == ["-qmp", "unix:/t/a,,b.qmp,server=on,wait=off"]
+    assert "-monitor" in argv   # only the default human monitor is off
+    typed = tree.qemu.qemu_argv(["-serial", "stdio", "-monitor", "none"], "", interactive=True)
+    assert "-qmp" not in typed and "-monitor" not in typed
+
+
+def test_long_log_directory_gets_a_short_socket(tmp_path):
+    """A Unix socket's path holds 107 bytes: a deeper log directory gets
+    its socket under /tmp instead, removed with it."""
+    from ochre import plugin
+    base = str(tmp_path / ("d" * 120) / "test_x")
+    path = plugin.monitor_socket(base)
+    assert len(path) <= plugin.SOCKET_PATH_MAX and os.path.isdir(os.path.dirname(path))
+    plugin.remove_monitor_socket(path)
+    assert not os.path.exists(os.path.dirname(path))
+    assert plugin.monitor_socket(str(tmp_path / "t")) == str(tmp_path / "t.qmp")
+
+
+def test_timeout_without_a_monitor_still_times_out(machine, tmp_path):
+    """No socket (QEMU died, or a fake QEMU): the TIMEOUT is reported as
+    before; an explain_timeout that raises cannot hide it either."""
+    gone = str(tmp_path / "none.qmp")
+    m = machine("echo hi; sleep 30",
+                explain_timeout=lambda _m: cpustate.describe(gone))
+    with pytest.raises(GradeFailure) as e:
+        m.expect("never", timeout=0.3)
+    assert str(e.value).startswith("TIMEOUT after 0.3s waiting for /never/\n\n--- last")
+
+    def broken(_m):
+        raise RuntimeError("monitor broke")
+    m = machine("sleep 30", explain_timeout=broken)
+    with pytest.raises(GradeFailure) as e:
+        m.wait_exit(timeout=0.3)
+    assert str(e.value).startswith("TIMEOUT after 0.3s waiting for the kernel to exit")
+
+
+def test_silent_monitor_costs_at_most_its_limit(machine, tmp_path):
+    """A monitor that accepts and never answers: the report is left out
+    after ANSWER_TIMEOUT, and the TIMEOUT comes."""
+    import socket
+    path = str(tmp_path / "silent.qmp")
+    server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    server.bind(path)
+    server.listen(1)
+    try:
+        m = machine("sleep 30",
+                    explain_timeout=lambda _m: cpustate.describe(path))
+        start = time.monotonic()
+        with pytest.raises(GradeFailure) as e:
+            m.expect("never", timeout=0.1)
+        took = time.monotonic() - start
+    finally:
+        server.close()
+    assert "The CPU" not in str(e.value) and str(e.value).startswith("TIMEOUT after 0.1s")
+    assert took < cpustate.ANSWER_TIMEOUT + 1.5
+
+
+def real_boot(tmp_path, lab, cmdline):
+    """A Machine booting this tree's build of lab `lab` as the grader does,
+    with its QMP monitor and the grader's TIMEOUT report."""
+    build = os.path.join(tree.REPO_ROOT, "build", f"lab{lab}")
+    kernel = os.path.join(build, "kernel.elf")
+    if not os.path.exists(kernel):
+        pytest.skip(f"lab {lab} is not built (make -C lab{lab}-*)")
+    args = tree.read_qemu_args(tree.REPO_ROOT, kernel=kernel,
+                               modules=os.path.join(build, "modules.img"))
+    qmp = str(tmp_path / "qmp")
+    syms = symbols.Symbols.load(os.path.join(build, "kernel.sym"))
+
+    def where(_m):
+        return cpustate.describe(qmp, syms, kernel, tree.REPO_ROOT)
+
+    return Machine(tree.qemu_argv(args, cmdline, qmp=qmp), log_path=str(tmp_path / "log"),
+                   explain_timeout=where, symbols=syms, default_timeout=30).start()
+
+
+def test_timeout_names_the_loop_with_interrupts_off(tmp_path):
+    """Lab 1's monitor polls the serial port with interrupts off: a test
+    that waits for output the kernel will not print without input gets a
+    TIMEOUT naming that loop and saying interrupts are off. (A real loop
+    that never ends: test_fail_headlines.py's HANG_MISTAKES.)"""
+    with real_boot(tmp_path, 1, "") as m:
+        m.expect(r"ochre> $")
+        with pytest.raises(GradeFailure) as e:
+            m.expect("never", timeout=0.5)
+    text = str(e.value)
+    assert "\n\nThe CPU is in serial_getc_wait (common/kernel/serial.c:" in text, text
+    assert "waiting with interrupts off for a key on the serial console" in text, text
+    assert "kernel mode (CPL 0), interrupts off (RFLAGS.IF=0)" in text, text
+    # serial_getc_wait sets up no frame: its caller comes from the stack top.
+    assert re.search(r"#1 0x[0-9a-f]{16} <monitor\+0x[0-9a-f]+> common/kernel/monitor\.c:\d+\n"
+                     r"  #2 0x[0-9a-f]{16} <kmain\+0x[0-9a-f]+> common/kernel/kmain\.c:\d+", text), text
+
+
+@pytest.mark.needs(solved=3)
+def test_timeout_of_an_idle_kernel(tmp_path):
+    """Lab 3's shell waits for a line, every context blocked: the CPU halts
+    in the idle loop with interrupts on, and the TIMEOUT says so."""
+    with real_boot(tmp_path, 3, "") as m:
+        m.expect(r"\$ $")
+        with pytest.raises(GradeFailure) as e:
+            m.expect("never", timeout=0.5)
+    text = str(e.value)
+    assert "\n\nThe CPU is idle (hlt in the idle loop, interrupts on): every context is " \
+           "blocked" in text, text
+    assert "interrupts on (RFLAGS.IF=1), halted (hlt)" in text, text
+    assert "<sched_start+0x" in text, text

@@ -64,6 +64,27 @@ if "rescue" in cmdline.split():
     say("bootstrap: rescue shell (ls, cat, echo, exit); exit status 70")
     out.write("rescue> "); out.flush()
     time.sleep(60)
+if "hang" in cmdline.split():
+    # A kernel spinning in map_page with interrupts off, as QEMU's QMP
+    # monitor (-qmp unix:PATH,...) shows it.
+    import json, socket
+    path = argv[argv.index("-qmp") + 1][len("unix:"):].split(",server=")[0].replace(",,", ",")
+    server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    server.bind(path)
+    server.listen(1)
+    conn = server.accept()[0].makefile("rw")
+    conn.write(json.dumps({"QMP": {"version": {}}}) + "\n"); conn.flush()
+    regs = ("RAX=0000000000000000 RBX=0000000000000000\n"
+            "RIP=ffffffff80100110 RFL=00000002 [-------] CPL=0 II=0 A20=1 SMM=0 HLT=0\n")
+    for request in conn:
+        request = json.loads(request)
+        answer = {}
+        if request["execute"] == "stop":
+            conn.write(json.dumps({"event": "STOP"}) + "\n")
+        if request["execute"] == "human-monitor-command":
+            answer = regs if request["arguments"]["command-line"] == "info registers" else ""
+        conn.write(json.dumps({"return": answer}) + "\n"); conn.flush()
+    time.sleep(60)
 say("ochre> ")
 time.sleep(60)
 '''
@@ -195,6 +216,32 @@ def test_grading_end_to_end(fake_repo):
     assert tests["lab 1: test_fails"]["score"] == 0
     assert tests["lab 1: test_fails"]["output"].startswith("Fails with a KTEST FAIL line.")
     assert tests["lab 0: test_banner"]["max_score"] == 0
+
+
+TEST_HANG = '''
+import pytest
+pytestmark = pytest.mark.lab(1)
+
+def test_hangs(ochre):
+    ochre.boot("hang", timeout=1).expect("never")
+'''
+
+
+def test_timeout_says_where_the_cpu_is(fake_repo):
+    """A graded boot has a QMP socket; at a TIMEOUT the grader asks it
+    where the CPU is (here a fake QEMU's: in map_page, interrupts off) and
+    says so under the headline. The socket goes with the test."""
+    repo, qemu = fake_repo
+    (repo / "grader" / "test_lab1_hang.py").write_text(TEST_HANG)
+    r = run_pytest(repo, qemu, "--lab", "1", "-n", "0", "-k", "test_hangs")
+    out = r.stdout
+    assert r.returncode == 1, out + r.stderr
+    assert ("TIMEOUT after 1s waiting for /never/\n\nThe CPU is spinning in map_page with "
+            "interrupts off: a loop that never ends") in out, out
+    assert "kernel mode (CPL 0), interrupts off (RFLAGS.IF=0)" in out
+    assert "RIP 0xffffffff80100110 <map_page+0x10>" in out
+    logs = os.listdir(os.path.join(repo, "build", "grade", "lab1"))
+    assert "test_hangs.log" in logs and not [n for n in logs if n.endswith(".qmp")], logs
 
 
 def test_unknown_lab_is_a_usage_error(fake_repo):

@@ -104,6 +104,9 @@ class Machine:
                    first, so that it finishes the record/replay log
     default_timeout  per expect()/wait_exit() limit in seconds
     explain_reset  callable(machine) -> str, explains exit status 0
+    explain_timeout  callable(machine) -> str, says where the CPU is when a
+                   wait times out (ochre/cpustate.py through QEMU's
+                   monitor); "" (or an exception) leaves it out
     symbols        a Symbols object to annotate panic addresses (or None)
     give_up        lines that mean the boot can no longer get where any
                    wait is going, as GiveUp values: seen by expect() or
@@ -115,7 +118,7 @@ class Machine:
 
     def __init__(self, argv, *, log_path, stderr_path=None, reproduce="", replay=(),
                  recording=False, default_timeout=DEFAULT_TIMEOUT, explain_reset=None,
-                 symbols=None, give_up=()):
+                 explain_timeout=None, symbols=None, give_up=()):
         self.argv = list(argv)
         self.log_path = log_path
         self.stderr_path = stderr_path
@@ -124,6 +127,7 @@ class Machine:
         self.recording = recording
         self.default_timeout = default_timeout
         self.explain_reset = explain_reset
+        self.explain_timeout = explain_timeout
         self.symbols = symbols
         self.give_up = list(give_up)
 
@@ -347,8 +351,9 @@ class Machine:
                     self._fail_exited(f"while waiting for {what}")
                 now = time.monotonic()
                 if now >= deadline:
-                    self.fail(f"TIMEOUT after {timeout:g}s waiting for {what}", expected=what,
-                              seen="(nothing matching; the last lines are below)")
+                    self._fail_timeout(f"TIMEOUT after {timeout:g}s waiting for {what}",
+                                       expected=what,
+                                       seen="(nothing matching; the last lines are below)")
                 wait = deadline - now
                 if settling:
                     wait = min(wait, SETTLE_POLL)
@@ -404,8 +409,9 @@ class Machine:
                     break
                 now = time.monotonic()
                 if now >= deadline:
-                    self.fail(f"TIMEOUT after {timeout:g}s waiting for the kernel to exit",
-                              expected="the kernel to exit", seen="(still running)")
+                    self._fail_timeout(f"TIMEOUT after {timeout:g}s waiting for the kernel "
+                                       "to exit", expected="the kernel to exit",
+                                       seen="(still running)")
                 self._cond.wait(deadline - now)
             # Trailing unfinished line: check it for a panic too.
             if not allow_panic and PANIC_RE.search(self._text[scan:]):
@@ -514,6 +520,21 @@ class Machine:
             details = "QEMU said:\n" + err if err else ""
         self.fail(headline, details, expected=expected or doing.removeprefix("while "),
                   seen=f"exit status {status} ({describe_status(status)})")
+
+    def _fail_timeout(self, headline, **parts):
+        """A wait ran out of time: fail, saying where the CPU is if
+        explain_timeout can tell. Nothing it does can hide the TIMEOUT."""
+        details = ""
+        if self.explain_timeout is not None:
+            # Release the lock: the reader thread keeps draining QEMU's output.
+            self._cond.release()
+            try:
+                details = self.explain_timeout(self) or ""
+            except Exception:   # noqa: BLE001 -- the TIMEOUT is what matters
+                details = ""
+            finally:
+                self._cond.acquire()
+        self.fail(headline, details, **parts)
 
     def _check_give_up(self, line, end, doing):
         """Fail at once if line (ending at offset end) is a give_up line."""

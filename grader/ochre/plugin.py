@@ -6,11 +6,12 @@ Loaded by grader/conftest.py. See grader/README.md for the big picture.
 import os
 import re
 import shutil
+import tempfile
 import time
 
 import pytest
 
-from . import durations, record, report, scores, tree, triage
+from . import cpustate, durations, record, report, scores, tree, triage
 from .machine import DEFAULT_TIMEOUT, POWEROFF, GiveUp, GradeFailure, Machine
 from .symbols import Symbols
 
@@ -150,10 +151,11 @@ class Grading:
             self._symbols = Symbols.load(self.sym_path) or Symbols([])
         return self._symbols
 
-    def argv(self, cmdline, debug, debug_log, loader=None, modules=None, rr=None):
+    def argv(self, cmdline, debug, debug_log, loader=None, modules=None, rr=None, qmp=None):
         """QEMU's argv for a boot by loader (default: --boot's), with
         another module container if modules is given (direct boot). rr:
-        (rr, files) from record.prepare: record the boot, of those files."""
+        (rr, files) from record.prepare: record the boot, of those files.
+        qmp: the Unix socket of a QMP monitor (ochre/cpustate.py)."""
         if rr:
             base = tree.read_qemu_args(tree.REPO_ROOT, **rr[1])
         elif modules:
@@ -161,7 +163,8 @@ class Grading:
         else:
             base = self.qemu_args[loader or self.loader]
         return tree.orphan_guard() + tree.qemu_argv(base, cmdline, debug, debug_log,
-                                                    icount=self.icount, rr=rr and rr[0])
+                                                    icount=self.icount, rr=rr and rr[0],
+                                                    qmp=qmp)
 
     def boot_files(self, loader=None, modules=None):
         """What a boot by loader reads, as read_qemu_args takes it."""
@@ -283,6 +286,36 @@ RESCUE = GiveUp(
     "the lines before its banner (below) say why.")
 
 
+# A Unix socket's path holds at most 107 bytes (sun_path).
+SOCKET_PATH_MAX = 107
+
+
+def monitor_socket(base):
+    """Where a boot's QMP socket goes: beside its log, or, if that path is
+    too long for a Unix socket, in a fresh directory under /tmp."""
+    path = base + ".qmp"
+    if len(os.fsencode(path)) > SOCKET_PATH_MAX:
+        path = os.path.join(tempfile.mkdtemp(prefix="ochre-qmp-"), "qmp")
+    if os.path.exists(path):
+        os.unlink(path)     # a killed QEMU leaves its socket behind
+    return path
+
+
+def remove_monitor_socket(path):
+    """QEMU removes its socket only when it exits by itself."""
+    if not path:
+        return
+    try:
+        os.unlink(path)
+    except OSError:
+        pass
+    if os.path.basename(os.path.dirname(path)).startswith("ochre-qmp-"):
+        try:
+            os.rmdir(os.path.dirname(path))
+        except OSError:
+            pass
+
+
 class Ochre:
     """Boots kernels for one test. Every boot is a fresh QEMU."""
 
@@ -325,19 +358,25 @@ class Ochre:
         if g.record:
             rr = record.prepare(base, cmdline, g.boot_files(loader, container), g.kernel,
                                 self._test)
-        argv = g.argv(cmdline, "cpu_reset", debug_log, loader, container, rr)
+        qmp = monitor_socket(base)
+        argv = g.argv(cmdline, "cpu_reset", debug_log, loader, container, rr, qmp)
         reproduce = g.reproduce(cmdline, loader, container)
 
         def explain_reset(machine):
             return self._explain_reset(machine, cmdline, base, debug_log, loader, container)
 
+        def explain_timeout(machine):
+            return cpustate.describe(qmp, g.symbols, g.kernel, tree.REPO_ROOT)
+
         m = Machine(argv, log_path=base + ".log", stderr_path=base + ".stderr",
                     reproduce=reproduce, replay=g.replay_hint(base, self._function),
                     recording=g.record, default_timeout=timeout,
-                    explain_reset=explain_reset, symbols=g.symbols,
+                    explain_reset=explain_reset, explain_timeout=explain_timeout,
+                    symbols=g.symbols,
                     give_up=() if rescue else [RESCUE])
         m.cmdline = cmdline
         m.debug_log = debug_log
+        m.qmp = qmp
         self.machines.append(m)
         return m.start()
 
@@ -395,6 +434,7 @@ class Ochre:
                 os.unlink(m.debug_log)
             if m.stderr_path and os.path.exists(m.stderr_path) and not os.path.getsize(m.stderr_path):
                 os.unlink(m.stderr_path)
+            remove_monitor_socket(m.qmp)
 
     def _explain_reset(self, machine, cmdline, base, debug_log, loader, container):
         if not triage.triple_fault_logged(debug_log):

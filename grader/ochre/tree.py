@@ -47,15 +47,16 @@ describe_status = qemu.describe_status
 qemu_status = qemu.qemu_status
 
 
-def qemu_argv(base_args, cmdline, debug=None, debug_log=None, icount=True, rr=None):
+def qemu_argv(base_args, cmdline, debug=None, debug_log=None, icount=True, rr=None, qmp=None):
     """Full argv for one graded boot (qemu.qemu_argv with the graded -icount).
 
     debug: QEMU -d flags ("cpu_reset" lets the grader tell a triple fault
     from other resets); debug_log: where -d goes. rr: record the run
     (ochre/record.py; record/replay's own -icount replaces the graded one).
+    qmp: the Unix socket of a QMP monitor (ochre/cpustate.py).
     """
     return qemu.qemu_argv(base_args, cmdline, icount=qemu.GRADED_ICOUNT if icount else None,
-                          debug=debug, debug_log=debug_log, rr=rr)
+                          debug=debug, debug_log=debug_log, rr=rr, qmp=qmp)
 
 
 def orphan_guard():
