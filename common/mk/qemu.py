@@ -356,7 +356,9 @@ def qemu_argv(base_args, cmdline, *, interactive=False, gdb_port=None,
         argv += ["-S", "-gdb", f"tcp::{gdb_port}"]
     if debug:
         argv += ["-d", debug, "-D", debug_log]
-    if qmp:
+    if qmp and qmp.startswith("@"):     # an abstract socket (no file)
+        argv += ["-qmp", f"unix:{qemu_value(qmp[1:])},abstract=on,server=on,wait=off"]
+    elif qmp:
         argv += ["-qmp", f"unix:{qemu_value(qmp)},server=on,wait=off"]
     return argv
 

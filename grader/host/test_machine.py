@@ -200,13 +200,24 @@ def test_unexpected_exit_status(machine):
 
 
 def test_qemu_error_shows_stderr(machine, tmp_path):
-    m = machine("echo 'qemu: bad option' >&2; exit 1 ; ", stderr_path=str(tmp_path / "e"))
-    # exit 1 is odd = "kernel exit code 0"; use an even status for a QEMU error
-    m.wait_exit()
+    """QEMU's own errors end it before the guest runs, with status 2 or
+    with status 1, a clean poweroff's (a socket path too long did, and a
+    whole batch "passed" its boots with no output): both show what QEMU
+    said. Status 1 after serial output is a poweroff, warnings or not."""
+    m = machine("echo 'qemu: bad option' >&2; exit 1", stderr_path=str(tmp_path / "e"))
+    with pytest.raises(GradeFailure) as e:
+        m.wait_exit(status=1)
+    assert str(e.value).startswith("QEMU could not start the kernel (QEMU exit status 1)")
+    assert "QEMU said:\nqemu: bad option" in str(e.value)
+    m1 = machine("echo 'qemu: bad option' >&2; exit 1", stderr_path=str(tmp_path / "e1"))
+    with pytest.raises(GradeFailure, match=r"^QEMU could not start the kernel .* while waiting"):
+        m1.expect("x")
     m2 = machine("echo 'qemu: bad option' >&2; exit 2", stderr_path=str(tmp_path / "e2"))
     with pytest.raises(GradeFailure) as e:
         m2.expect("x")
     assert "QEMU error" in str(e.value) and "qemu: bad option" in str(e.value)
+    m3 = machine("echo 'qemu: warning: x' >&2; echo Ochre; exit 1", stderr_path=str(tmp_path / "e3"))
+    assert m3.wait_exit(status=1) == 1
 
 
 def test_failure_shows_only_the_tail(machine):
@@ -387,15 +398,21 @@ def test_qmp_only_for_graded_boots():
     assert "-qmp" not in typed and "-monitor" not in typed
 
 
-def test_long_log_directory_gets_a_short_socket(tmp_path):
-    """A Unix socket's path holds 107 bytes: a deeper log directory gets
-    its socket under /tmp instead, removed with it."""
+def test_long_log_directory_gets_an_abstract_socket(tmp_path):
+    """A Unix socket's path holds 107 bytes: a deeper log directory (a
+    batch's) gets an abstract socket, which has no file and vanishes with
+    QEMU. QEMU starts with it (it refuses a path too long, and exits with
+    status 1, a clean poweroff's) and the TIMEOUT report reaches it."""
     from ochre import plugin
-    base = str(tmp_path / ("d" * 120) / "test_x")
-    path = plugin.monitor_socket(base)
-    assert len(path) <= plugin.SOCKET_PATH_MAX and os.path.isdir(os.path.dirname(path))
-    plugin.remove_monitor_socket(path)
-    assert not os.path.exists(os.path.dirname(path))
+    path = plugin.monitor_socket(str(tmp_path / ("d" * 120) / "test_x"))
+    assert path.startswith("@ochre-qmp-")
+    assert f"unix:{path[1:]},abstract=on,server=on,wait=off" in tree.qemu_argv([], "", qmp=path)
+    with real_boot(tmp_path, 1, "", qmp=path) as m:
+        m.expect(r"ochre> $")
+        with pytest.raises(GradeFailure) as e:
+            m.expect("never", timeout=0.5)
+    assert "\n\nThe CPU is in serial_getc_wait (common/kernel/serial.c:" in str(e.value)
+    plugin.remove_monitor_socket(path)      # nothing to remove, and no error
     assert plugin.monitor_socket(str(tmp_path / "t")) == str(tmp_path / "t.qmp")
 
 
@@ -438,16 +455,17 @@ def test_silent_monitor_costs_at_most_its_limit(machine, tmp_path):
     assert took < cpustate.ANSWER_TIMEOUT + 1.5
 
 
-def real_boot(tmp_path, lab, cmdline):
+def real_boot(tmp_path, lab, cmdline, qmp=None):
     """A Machine booting this tree's build of lab `lab` as the grader does,
-    with its QMP monitor and the grader's TIMEOUT report."""
+    with its QMP monitor (at qmp, default in tmp_path) and the grader's
+    TIMEOUT report."""
     build = os.path.join(tree.REPO_ROOT, "build", f"lab{lab}")
     kernel = os.path.join(build, "kernel.elf")
     if not os.path.exists(kernel):
         pytest.skip(f"lab {lab} is not built (make -C lab{lab}-*)")
     args = tree.read_qemu_args(tree.REPO_ROOT, kernel=kernel,
                                modules=os.path.join(build, "modules.img"))
-    qmp = str(tmp_path / "qmp")
+    qmp = qmp or str(tmp_path / "qmp")
     syms = symbols.Symbols.load(os.path.join(build, "kernel.sym"))
 
     def where(_m):

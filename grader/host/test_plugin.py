@@ -68,7 +68,10 @@ if "hang" in cmdline.split():
     # A kernel spinning in map_page with interrupts off, as QEMU's QMP
     # monitor (-qmp unix:PATH,...) shows it.
     import json, socket
-    path = argv[argv.index("-qmp") + 1][len("unix:"):].split(",server=")[0].replace(",,", ",")
+    spec = argv[argv.index("-qmp") + 1][len("unix:"):]
+    path = spec.split(",server=")[0].split(",abstract=on")[0].replace(",,", ",")
+    if ",abstract=on" in spec:      # a deep log directory's socket (no file)
+        path = "\0" + path
     server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     server.bind(path)
     server.listen(1)

@@ -60,7 +60,8 @@ class Monitor:
         self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         try:
             self._timeout()
-            self.sock.connect(path)
+            # "@name": an abstract socket (ochre/plugin.py monitor_socket).
+            self.sock.connect("\0" + path[1:] if path.startswith("@") else path)
             self._message()             # the greeting
             self.execute("qmp_capabilities")
         except BaseException:
@@ -336,7 +337,7 @@ def interpret(samples, places, context):
 def describe(path, symbols=None, kernel=None, root=None):
     """The report of where the CPU is, or "" if QEMU's monitor at path
     cannot tell (no socket, no answer in ANSWER_TIMEOUT, QEMU gone)."""
-    if not path or not os.path.exists(path):
+    if not path or not (path.startswith("@") or os.path.exists(path)):
         return ""
     deadline = time.monotonic() + ANSWER_TIMEOUT
     try:

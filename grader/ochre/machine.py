@@ -418,6 +418,8 @@ class Machine:
                 self._fail_panic(scan, "waiting for the kernel to exit")
             self._pos = len(self._text)
             got = self._reap()
+            if self._qemu_failed(got):
+                self._fail_status(got, "while waiting for the kernel to exit")
             if got == status:
                 return got
             if status is not None:
@@ -506,6 +508,9 @@ class Machine:
                         f"output {doing}; the grader stopped it")
             details = ("No test prints more than a few KiB: look for a print in a loop "
                        "(the last lines show what it printed).")
+        elif self._qemu_failed(status):
+            headline = f"QEMU could not start the kernel (QEMU exit status 1) {doing}"
+            details = "QEMU said:\n" + self._stderr_text().strip()
         elif status == 0:
             headline = f"triple fault or reset (QEMU exit status 0) {doing}"
             if self.explain_reset is not None:
@@ -520,6 +525,12 @@ class Machine:
             details = "QEMU said:\n" + err if err else ""
         self.fail(headline, details, expected=expected or doing.removeprefix("while "),
                   seen=f"exit status {status} ({describe_status(status)})")
+
+    def _qemu_failed(self, status):
+        """QEMU's own errors (a bad option, a missing file) end it with
+        status 1 before the guest runs, the status of a clean poweroff:
+        told apart by no serial output at all and an error on stderr."""
+        return status == 1 and self._received == 0 and bool(self._stderr_text().strip())
 
     def _fail_timeout(self, headline, **parts):
         """A wait ran out of time: fail, saying where the CPU is if

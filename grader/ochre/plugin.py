@@ -5,8 +5,8 @@ Loaded by grader/conftest.py. See grader/README.md for the big picture.
 
 import os
 import re
+import secrets
 import shutil
-import tempfile
 import time
 
 import pytest
@@ -292,10 +292,12 @@ SOCKET_PATH_MAX = 107
 
 def monitor_socket(base):
     """Where a boot's QMP socket goes: beside its log, or, if that path is
-    too long for a Unix socket, in a fresh directory under /tmp."""
+    too long for a Unix socket (a batch's deep directories), an abstract
+    socket ("@name": Linux's namespace of sockets without a file, which
+    vanish with QEMU, so a killed grader leaves nothing behind)."""
     path = base + ".qmp"
     if len(os.fsencode(path)) > SOCKET_PATH_MAX:
-        path = os.path.join(tempfile.mkdtemp(prefix="ochre-qmp-"), "qmp")
+        return "@ochre-qmp-" + secrets.token_hex(8)
     if os.path.exists(path):
         os.unlink(path)     # a killed QEMU leaves its socket behind
     return path
@@ -303,17 +305,12 @@ def monitor_socket(base):
 
 def remove_monitor_socket(path):
     """QEMU removes its socket only when it exits by itself."""
-    if not path:
+    if not path or path.startswith("@"):
         return
     try:
         os.unlink(path)
     except OSError:
         pass
-    if os.path.basename(os.path.dirname(path)).startswith("ochre-qmp-"):
-        try:
-            os.rmdir(os.path.dirname(path))
-        except OSError:
-            pass
 
 
 class Ochre:
