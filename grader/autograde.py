@@ -285,7 +285,7 @@ def tree_from_seed(seed, tree, lab, hidden):
     info = seed_info(seed, lab, hidden)
     if info is None:
         return None
-    shutil.copytree(os.path.join(seed, "tree"), tree, symlinks=True)
+    handout.copy_tree(os.path.join(seed, "tree"), tree)
     handout.repoint_deps(os.path.join(tree, "build"), os.path.join(seed, "tree"), tree)
     return info
 

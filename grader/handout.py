@@ -392,6 +392,19 @@ def tail(text, n=30):
     return "\n".join(text.rstrip("\n").split("\n")[-n:])
 
 
+def copy_tree(src, dst):
+    """Copy the directory src to dst (which must not exist yet), symbolic
+    links as links, times and modes kept. cp -a copies each file's data
+    inside the kernel; shutil.copytree reads and writes it through Python
+    and copies metadata call by call: 0.31 -> 0.03 CPU-s for a lab's build
+    (39 MB), which the handout check, autograde's seeds and the host tests
+    copy dozens of times."""
+    if os.path.lexists(dst):
+        raise FileExistsError(dst)
+    os.makedirs(os.path.dirname(os.path.abspath(dst)), exist_ok=True)
+    subprocess.run(["cp", "-a", "--", src, dst], check=True)
+
+
 def seed_build(repo, tree, lab):
     """Start the starter tree's build of lab N from the solution's build of
     lab N (build/labN, made by `make grade-all` before the check runs), so
@@ -404,7 +417,7 @@ def seed_build(repo, tree, lab):
     if not os.path.isdir(src):
         return
     dst = os.path.join(tree, "build", f"lab{lab}")
-    shutil.copytree(src, dst, symlinks=True)
+    copy_tree(src, dst)
     # The solution's test times order the starter's tests (ochre/durations.py).
     times = os.path.join(repo, "build", "grade", "durations.json")
     if os.path.exists(times):

@@ -197,7 +197,7 @@ def built_copy(_built_bases, tmp_path):
                 assert r.returncode == 0, r.stdout[-3000:]
                 done.touch()
         dest = tmp_path / "ochre"
-        shutil.copytree(base, dest, symlinks=True)
+        handout().copy_tree(base, dest)
         handout().repoint_deps(dest / "build", base, dest)   # a header edit rebuilds
         return dest
     return get
