@@ -170,10 +170,32 @@ def copy_sources(dest):
 
 @pytest.fixture(scope="session")
 def _built_bases(tmp_path_factory):
+    return shared_dir(tmp_path_factory)
+
+
+def shared_dir(tmp_path_factory):
+    """The directory of this run that every xdist worker sees."""
     shared = tmp_path_factory.getbasetemp()
     if os.environ.get("PYTEST_XDIST_WORKER"):
         shared = shared.parent
     return shared
+
+
+def built_once(tmp_path_factory, name, build):
+    """build(path) makes the file `name` once per run, for every xdist
+    worker (a lock; the others wait and share it): each worker compiling
+    the same host driver cost make test's four workers ~1 CPU-s a copy.
+    Returns its path."""
+    shared = shared_dir(tmp_path_factory) / "built-once"
+    shared.mkdir(exist_ok=True)
+    path = shared / name
+    with open(shared / f"{name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not path.exists():
+            tmp = shared / f"{name}.tmp"
+            build(tmp)
+            os.replace(tmp, path)
+    return path
 
 
 @pytest.fixture

@@ -36,7 +36,8 @@ FUZZ = HOST / "fuzz"
 CORPUS = HOST / "corpus" / "elf"
 ELF_C = ROOT / "common" / "lib" / "elf.c"
 
-from conftest import SANITIZE, SANITIZER_ENV, compile_c, compiler_include, compilers, kernel_flags  # noqa: E402
+from conftest import SANITIZE, SANITIZER_ENV, built_once, compile_c, compiler_include, compilers  # noqa: E402
+from conftest import kernel_flags  # noqa: E402
 from conftest import run as run_host  # noqa: E402
 
 USER_MIN, USER_TOP = 0x1000, 0x00007ffffffff000
@@ -48,8 +49,8 @@ run = run_host
 
 @pytest.fixture(scope="module")
 def driver(tmp_path_factory):
-    return compile_c([HOST / "elf_host.c", ELF_C],
-                     tmp_path_factory.mktemp("elf") / "elf_host")
+    return built_once(tmp_path_factory, "elf_host",
+                      lambda out: compile_c([HOST / "elf_host.c", ELF_C], out))
 
 
 @pytest.fixture

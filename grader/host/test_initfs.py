@@ -39,7 +39,8 @@ CORPUS = HOST / "corpus" / "initfs"
 INITFS_C = ROOT / "common" / "lib" / "initfs.c"
 MKINITFS_C = ROOT / "common" / "tools" / "mkinitfs.c"
 
-from conftest import SANITIZE, SANITIZER_ENV, compile_c, compiler_include, compilers, kernel_flags  # noqa: E402
+from conftest import SANITIZE, SANITIZER_ENV, built_once, compile_c, compiler_include, compilers  # noqa: E402
+from conftest import kernel_flags  # noqa: E402
 from conftest import run as run_host  # noqa: E402
 # What common/mk/lab.mk runs to build $(B)/tools/mkinitfs: no sanitizers,
 # and the host libc's string functions (common/lib/string.c is not linked).
@@ -52,13 +53,14 @@ def run(argv, check_sanitizers=True, **kw):
 
 @pytest.fixture(scope="module")
 def driver(tmp_path_factory):
-    return compile_c([HOST / "initfs_host.c", INITFS_C],
-                     tmp_path_factory.mktemp("initfs") / "initfs_host")
+    return built_once(tmp_path_factory, "initfs_host",
+                      lambda out: compile_c([HOST / "initfs_host.c", INITFS_C], out))
 
 
 @pytest.fixture(scope="module")
 def mkinitfs(tmp_path_factory):
-    return compile_c([MKINITFS_C, INITFS_C], tmp_path_factory.mktemp("mk") / "mkinitfs")
+    return built_once(tmp_path_factory, "mkinitfs",
+                      lambda out: compile_c([MKINITFS_C, INITFS_C], out))
 
 
 # ---- the format, in Python -----------------------------------------------------

@@ -25,6 +25,8 @@ from pathlib import Path
 
 import pytest
 
+from conftest import built_once
+
 ROOT = Path(__file__).resolve().parents[2]
 HOST = ROOT / "grader" / "host"
 SHIM = HOST / "shim"
@@ -81,7 +83,8 @@ def run_driver(exe, seed, ops=None):
 
 @pytest.fixture(scope="module")
 def driver(tmp_path_factory):
-    return compile_driver(MAPPER, tmp_path_factory.mktemp("mapper") / "mapper_host")
+    return built_once(tmp_path_factory, "mapper_host",
+                      lambda out: compile_driver(MAPPER, out))
 
 
 def test_shims_are_used():

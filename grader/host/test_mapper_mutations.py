@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import make, sh
+from conftest import built_once, make, sh
 from test_mapper import (MAPPER, ROOT, SEEDS, compile_driver, compile_driver_object,
                          run_driver)
 
@@ -70,7 +70,7 @@ def mutate(source, scope, old, new):
 @pytest.fixture(scope="module")
 def driver_object(tmp_path_factory):
     """mapper_host.c compiled once; each mutant mapper.c is linked with it."""
-    return compile_driver_object(tmp_path_factory.mktemp("driver") / "mapper_host.o")
+    return built_once(tmp_path_factory, "mapper_host.o", compile_driver_object)
 
 
 @pytest.mark.parametrize("name", sorted(MUTATIONS))
