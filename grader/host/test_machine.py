@@ -103,6 +103,28 @@ def test_no_cpu_time_is_not_quiet(machine, monkeypatch):
     assert m.before == "$ more\n"
 
 
+def test_drain_ends_when_a_hung_guest_spins_silently(machine):
+    # After a FAIL line the guest may stay hung for ever (a parent blocked
+    # on a child that failed); an idle guest keeps QEMU's CPU busy, so
+    # drain() stops after DRAIN_QUIET_CPU of it without output instead of
+    # spinning a host CPU for its whole timeout.
+    m = machine("echo 'prog: FAIL x'; while :; do :; done")
+    m.expect(r"^prog: FAIL x$")
+    start = time.monotonic()
+    m.drain(timeout=20)
+    assert time.monotonic() - start < 5
+    assert m.status is None     # still running: drain judges nothing
+
+
+def test_drain_keeps_last_words_that_cost_no_cpu(machine):
+    # A program that is not running (a loaded host does not schedule QEMU)
+    # gains no CPU time: drain waits on, and its last words are kept.
+    m = machine("echo 'prog: FAIL x'; sleep 0.5; echo 'last words'; exit 3")
+    m.expect(r"^prog: FAIL x$")
+    m.drain(timeout=20)
+    assert "last words" in m.output
+
+
 def test_panic_fails_with_report_and_symbols(machine):
     syms = symbols.Symbols([(0xFFFFFFFF80100000, "kmain"), (0xFFFFFFFF80100100, "oops")])
     m = machine("echo boot; echo 'PANIC: out of frames'; echo '  RIP 0xffffffff80100123';"

@@ -37,6 +37,7 @@ SETTLE = 0.2             # quiet time before a match on an unfinished line count
 # spent spinning, and a QEMU that a loaded host does not run gains none.
 SETTLE_CPU = 0.03
 SETTLE_POLL = 0.01       # how often a settling match checks that CPU time
+DRAIN_QUIET_CPU = 0.1    # QEMU CPU time without output that ends drain()
 _CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 TAIL_LINES = 25          # serial lines shown in a failure message
 RECORDING_GRACE = 10.0   # seconds a recording QEMU gets to finish its log
@@ -478,11 +479,28 @@ class Machine:
     def drain(self, timeout=5.0):
         """Wait (briefly) for the program to finish printing and exit, without
         judging anything: used before reporting a failure so the message
-        shows the kernel's last words."""
+        shows the kernel's last words.
+
+        Last words come at once (the program exits, the kernel powers off
+        or panics), so the wait also ends once QEMU has spent DRAIN_QUIET_CPU
+        of its CPU time with no new output: a guest left hung after its
+        FAIL line (a parent blocked for ever) would otherwise keep a host
+        CPU busy for the whole timeout, since under -icount sleep=off an
+        idle guest's clock races from tick to tick."""
         deadline = time.monotonic() + timeout
+        mark = None     # (len(_text), CPU time) when the output last grew
         with self._cond:
-            while not self._eof and time.monotonic() < deadline:
-                self._cond.wait(deadline - time.monotonic())
+            while not self._eof:
+                now = time.monotonic()
+                if now >= deadline:
+                    break
+                cpu = self._cpu_time()
+                if cpu is not None:
+                    if mark is None or mark[0] != len(self._text):
+                        mark = (len(self._text), cpu)
+                    elif cpu - mark[1] >= DRAIN_QUIET_CPU:
+                        break
+                self._cond.wait(min(deadline - now, SETTLE_POLL))
 
     def _stderr_text(self):
         if not self.stderr_path:
