@@ -214,6 +214,15 @@ def _doc_summary(item):
     return " ".join(doc.strip().split("\n\n")[0].split())
 
 
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config, log):
+    """Tests are handed out in the slowest-first order (durations.py), two
+    per worker at a time, for graded and host runs alike."""
+    if config.getoption("dist", "load") != "load":
+        return None
+    return durations.make_scheduler(config, log)
+
+
 def pytest_collection_modifyitems(config, items):
     """--lab N keeps tests of labs 0..N; without --lab only host tests (no lab)."""
     graded = config.getoption("lab")
