@@ -255,3 +255,14 @@ def test_solution_has_no_scaffolding_attributes(stripper, tmp_path):
             if f"static {handout.UNUSED}{m.group(2)}" in stripped:
                 redundant.append(f"{path}: {m.group(0)}")
     assert not redundant, "scaffolding the stripper adds anyway:\n" + "\n".join(redundant)
+
+
+def test_deps_module_check_tells_present_from_missing():
+    """common/mk/deps.sh's module check (find_spec, cheaper than importing
+    pytest on every make) finds what is installed and misses what is not."""
+    deps = os.path.join(REPO, "common", "mk", "deps.sh")
+    define = next(line for line in open(deps, encoding="utf-8") if line.startswith("module()"))
+    def check(name):
+        return subprocess.run(["sh", "-c", f"{define}\nmodule {name}"]).returncode
+    assert check("pytest") == 0
+    assert check("ochre_no_such_module") != 0
