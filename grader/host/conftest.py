@@ -90,7 +90,9 @@ def typed_env(cwd=ROOT, **extra):
     """The environment of a command typed in cwd: nothing inherited from an
     outer make; extra variables added."""
     env = dict(os.environ, PWD=str(cwd), **extra)
-    for var in ("CMDLINE", "MAKEFLAGS", "MAKELEVEL", "MFLAGS"):
+    # make puts its command line's variables in the environment too: make
+    # test's HOST_JOBS=4 made a nested `make host-test` start 4 workers.
+    for var in ("CMDLINE", "MAKEFLAGS", "MAKELEVEL", "MFLAGS", "HOST_JOBS", "HOST_ARGS", "JOBS"):
         env.pop(var, None)
     return env
 
