@@ -37,6 +37,7 @@ CORPUS = HOST / "corpus" / "elf"
 ELF_C = ROOT / "common" / "lib" / "elf.c"
 
 from conftest import SANITIZE, SANITIZER_ENV, built_once, compile_c, compiler_include, compilers  # noqa: E402
+from conftest import sanitized_objects  # noqa: E402
 from conftest import kernel_flags  # noqa: E402
 from conftest import run as run_host  # noqa: E402
 
@@ -430,11 +431,21 @@ def test_corpus_is_small_and_its_seeds_are_valid(parse):
             assert parse(f.read_bytes())[0] != "ok", f"{f.name} is accepted"
 
 
-def test_fuzz_target_standalone(tmp_path):
+# The fuzz engine and target, compiled once per run; each test links them
+# with its parser (the real one, or a broken copy that finds its headers
+# next to the original: -iquote).
+FUZZ_FLAGS = [*SANITIZE, "-iquote", str(ELF_C.parent), "-Wno-unused-function"]
+
+
+def fuzz_engine(tmp_path_factory):
+    return sanitized_objects(tmp_path_factory, [FUZZ / "fuzz_main.c", FUZZ / "fuzz_elf.c"],
+                             FUZZ_FLAGS)
+
+
+def test_fuzz_target_standalone(tmp_path, tmp_path_factory):
     """fuzz_elf over the corpus plus 30,000 seeded mutations: no sanitizer
     report, no property violation (a crash would be saved in tmp_path)."""
-    exe = compile_c([FUZZ / "fuzz_main.c", FUZZ / "fuzz_elf.c", ELF_C],
-                    tmp_path / "fuzz_elf")
+    exe = compile_c([*fuzz_engine(tmp_path_factory), ELF_C], tmp_path / "fuzz_elf", FUZZ_FLAGS)
     proc = run([exe, "-n", "30000", "-s", "7", "-o", tmp_path, CORPUS])
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "30000 mutated runs" in proc.stdout and "no crash" in proc.stdout
@@ -464,7 +475,7 @@ MUTATIONS = {
 
 
 @pytest.mark.parametrize("name", sorted(MUTATIONS))
-def test_fuzz_target_catches_broken_parser(tmp_path, name):
+def test_fuzz_target_catches_broken_parser(tmp_path, tmp_path_factory, name):
     old, new = MUTATIONS[name]
     source = ELF_C.read_text()
     if old not in source:
@@ -472,10 +483,7 @@ def test_fuzz_target_catches_broken_parser(tmp_path, name):
                     pytrace=False)
     broken = tmp_path / "elf.c"
     broken.write_text(source.replace(old, new, 1))
-    # The copy must still find its headers next to the original.
-    flags = [*SANITIZE, "-iquote", str(ELF_C.parent), "-Wno-unused-function"]
-    exe = compile_c([FUZZ / "fuzz_main.c", FUZZ / "fuzz_elf.c", broken],
-                    tmp_path / "fuzz_elf", flags)
+    exe = compile_c([*fuzz_engine(tmp_path_factory), broken], tmp_path / "fuzz_elf", FUZZ_FLAGS)
     env = dict(os.environ, **SANITIZER_ENV)
     proc = subprocess.run([str(exe), "-n", "200000", "-s", "3", "-o", str(tmp_path),
                            str(CORPUS)], capture_output=True, text=True, env=env,

@@ -40,6 +40,7 @@ INITFS_C = ROOT / "common" / "lib" / "initfs.c"
 MKINITFS_C = ROOT / "common" / "tools" / "mkinitfs.c"
 
 from conftest import SANITIZE, SANITIZER_ENV, built_once, compile_c, compiler_include, compilers  # noqa: E402
+from conftest import sanitized_objects  # noqa: E402
 from conftest import kernel_flags  # noqa: E402
 from conftest import run as run_host  # noqa: E402
 # What common/mk/lab.mk runs to build $(B)/tools/mkinitfs: no sanitizers,
@@ -693,12 +694,23 @@ def test_corpus_is_small_and_its_seeds_are_valid(check):
             assert check(f.read_bytes()) != ("ok", None), f"{f.name} is accepted"
 
 
-def test_fuzz_target_standalone(tmp_path):
+# The fuzz engine and target, compiled once per run; each test links them
+# with its parser (the real one, or a broken copy that finds its headers
+# next to the original: -iquote).
+FUZZ_FLAGS = [*SANITIZE, "-iquote", str(INITFS_C.parent), "-Wno-unused-function",
+                "-Wno-unused-variable", "-Wno-unused-but-set-variable"]
+
+
+def fuzz_engine(tmp_path_factory):
+    return sanitized_objects(tmp_path_factory, [FUZZ / "fuzz_main.c", FUZZ / "fuzz_initfs.c"],
+                             FUZZ_FLAGS)
+
+
+def test_fuzz_target_standalone(tmp_path, tmp_path_factory):
     """fuzz_initfs over the corpus plus 100,000 seeded mutations (structure
     checks with INITFS_SKIP_CRC; every accepted image walked and read
     completely): no sanitizer report, no property violation."""
-    exe = compile_c([FUZZ / "fuzz_main.c", FUZZ / "fuzz_initfs.c", INITFS_C],
-                    tmp_path / "fuzz_initfs")
+    exe = compile_c([*fuzz_engine(tmp_path_factory), INITFS_C], tmp_path / "fuzz_initfs", FUZZ_FLAGS)
     proc = run([exe, "-n", "100000", "-s", "11", "-o", tmp_path, CORPUS])
     out = proc.stdout.decode()
     assert proc.returncode == 0, out + proc.stderr.decode()
@@ -746,7 +758,7 @@ MUTATIONS = {
 
 
 @pytest.mark.parametrize("name", sorted(MUTATIONS))
-def test_fuzz_target_catches_broken_parser(tmp_path, name):
+def test_fuzz_target_catches_broken_parser(tmp_path, tmp_path_factory, name):
     old, new = MUTATIONS[name]
     source = INITFS_C.read_text()
     if old not in source:
@@ -754,10 +766,8 @@ def test_fuzz_target_catches_broken_parser(tmp_path, name):
                     pytrace=False)
     broken = tmp_path / "initfs.c"
     broken.write_text(source.replace(old, new, 1))
-    flags = [*SANITIZE, "-iquote", str(INITFS_C.parent), "-Wno-unused-function",
-             "-Wno-unused-variable", "-Wno-unused-but-set-variable"]
-    exe = compile_c([FUZZ / "fuzz_main.c", FUZZ / "fuzz_initfs.c", broken],
-                    tmp_path / "fuzz_initfs", flags)
+    exe = compile_c([*fuzz_engine(tmp_path_factory), broken], tmp_path / "fuzz_initfs",
+                    FUZZ_FLAGS)
     env = dict(os.environ, **SANITIZER_ENV)
     proc = subprocess.run([str(exe), "-n", "200000", "-s", "3", "-o", str(tmp_path),
                            str(CORPUS)], capture_output=True, text=True, env=env,
