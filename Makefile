@@ -137,16 +137,21 @@ profile: deps
 compile_commands.json:
 	@$(MAKE) --no-print-directory -C $(LATEST) compile_commands.json
 
-# clang's warnings on every lab (its front end over each lab's C files:
-# `make syntax-check` in common/mk/lab.mk), and the most complete lab, which
-# holds nearly all of the code, compiled and linked with clang as well: what
-# the kernel, bootstrap and the programs need (not the ISO: grub-mkrescue has
-# nothing to say about clang). At -O0: clang's warnings come from its front
-# end whatever the optimization level, and this build is never booted.
+# clang's warnings on every C file of every lab, each once: the most
+# complete lab, which holds nearly all of the code, compiled and linked with
+# clang (what the kernel, bootstrap and the programs need; not the ISO:
+# grub-mkrescue has nothing to say about clang), and in each earlier lab its
+# front end over the files the next lab retires (`make syntax-check
+# SYNTAX_ONLY=...` in common/mk/lab.mk), which no later lab compiles. At
+# -O0: clang's warnings come from its front end whatever the optimization
+# level, and this build is never booted.
 clang:
 	@$(MAKE) --no-print-directory -j$(JOBS) $(addprefix clang-check-,$(filter-out $(LATEST),$(LABS))) clang-build
+# An earlier lab: only the files the next lab retires (lab.mk, syntax-check).
 clang-check-%:
-	@$(MAKE) --no-print-directory -C $* syntax-check CC=clang
+	@next=$$(ls -d lab$$(( $$(echo $* | sed 's/lab\([0-9]\).*/\1/') + 1 ))-* 2>/dev/null); \
+	files=$$(if [ -n "$$next" ]; then $(MAKE) -s --no-print-directory -C $$next print-THIS_RETIRES; fi); \
+	if [ -n "$$files" ]; then $(MAKE) --no-print-directory -C $* syntax-check CC=clang SYNTAX_ONLY="$$files"; fi
 clang-build:
 	@$(MAKE) --no-print-directory -C $(LATEST) CC=clang B=$(CURDIR)/build/clang/$(LATEST) \
 		EXTRA_CFLAGS=-O0 OCHRE_CCACHE= \

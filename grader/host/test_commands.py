@@ -391,3 +391,27 @@ def test_failed_recipe_leaves_no_output(built_copy):
         r = make(f"-C lab1-paging {ksyms}", cwd=str(tree))
         assert r.returncode != 0 and "ksyms.c] Error" in r.stdout, (broken, r.stdout)
         assert not ksyms.exists(), broken
+
+
+@pytest.mark.needs(lab=3)
+@pytest.mark.skipif(shutil.which("clang") is None, reason="no clang (make deps-course installs it)")
+def test_make_clang_checks_each_retired_file_in_its_last_lab(tree_copy):
+    """`make clang` compiles the latest lab with clang and, in an earlier
+    lab, checks only the files the next lab retires (no other build of
+    clang sees them): a retired file clang rejects fails lab 2's check; a
+    lab-2 file that later labs still compile is left to the latest lab's
+    clang build."""
+    probe = "\n#ifdef __clang__\n#error clang_probe\n#endif\n"
+    retired = tree_copy / "lab2-contexts" / "kernel" / "debugwrite.c"   # lab 3 RETIRES it
+    kept = tree_copy / "lab2-contexts" / "kernel" / "sched.c"
+    kept.write_text(kept.read_text() + probe)
+    r = make("clang-check-lab2-contexts", cwd=str(tree_copy))
+    assert r.returncode == 0, r.stdout
+    assert "CHECK lab2-contexts with clang: kernel (only the 1 the next lab retires)" in r.stdout, \
+        r.stdout
+    retired.write_text(retired.read_text() + probe)
+    r = make("clang-check-lab2-contexts", cwd=str(tree_copy))
+    assert r.returncode != 0 and "clang_probe" in r.stdout, r.stdout
+    # One lab's files, all of them, as the README shows it.
+    r = sh("make -C lab2-contexts syntax-check CC=clang", cwd=tree_copy)
+    assert r.returncode != 0 and "sched.c" in r.stdout and "clang_probe" in r.stdout, r.stdout
