@@ -114,12 +114,14 @@ handout-check: deps
 # each other, run side by side (common/mk/phases.py: one phase's waits are
 # filled with another's work), each into its own log in build/test/. The
 # host tests, the grades and the handout check start from those builds
-# (grader/handout.py seed_build) instead of building the labs again.
+# (grader/handout.py seed_build) instead of building the labs again. The
+# host tests take longest, so the others run under nice: they fill the
+# cores whenever the host tests wait, and never hold the host tests up.
 test: deps-course
 	@start=$$(date +%s); \
 	$(PYTHON) common/mk/phases.py build/test 'all=$(MAKE) --no-print-directory all' -- \
 		'host-test=$(MAKE) --no-print-directory host-test HOST_JOBS=$(shell echo $$((2 * $(JOBS))))' \
-		$(foreach p,grade-all handout-check clang,'$(p)=$(MAKE) --no-print-directory $(p)') && \
+		$(foreach p,grade-all handout-check clang,'$(p)=nice -n 10 $(MAKE) --no-print-directory $(p)') && \
 	grep -hE '^=== grading|^  TOTAL:' build/test/grade-all.log && \
 	sed -n '/^handout check: every point test/,$$p' build/test/handout-check.log && \
 	echo "make test: all passed in $$(( $$(date +%s) - start )) s"

@@ -25,6 +25,8 @@ is the end of such a chain, e.g. #PF -> #PF -> #DF -> "Triple fault".
 import re
 import subprocess
 
+from .machine import OWN_GROUP
+
 
 EXCEPTION_NAMES = {
     0: "#DE divide error", 1: "#DB debug", 2: "NMI", 3: "#BP breakpoint",
@@ -144,7 +146,7 @@ def rerun_for_int_log(argv, sent, log_path, timeout):
     finished within timeout."""
     try:
         proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
-                                stderr=subprocess.DEVNULL, start_new_session=True)
+                                stderr=subprocess.DEVNULL, **OWN_GROUP)
     except OSError:
         return False
     try:
