@@ -237,6 +237,7 @@ UCFLAGS := -std=gnu11 -O2 -g $(WARNINGS) -ffreestanding -nostdinc \
 	-I$(TOP)/common/libc/include -I$(TOP)/common/include -I$(TOP)/common/user \
 	-fno-stack-protector -fno-pic -fno-pie -fno-omit-frame-pointer \
 	-fno-asynchronous-unwind-tables -mno-sse -mno-sse2 -mno-mmx -mno-80387 \
+	-ffunction-sections -fdata-sections \
 	-fmacro-prefix-map=$(TOP)/= -MMD -MP $(EXTRA_CFLAGS)
 
 $(B)/uobj/%.c.o: $(TOP)/%.c
@@ -254,7 +255,7 @@ $(B)/uobj/%.asm.o: $(TOP)/%.asm
 BOOTSTRAP_PARTS := $(filter-out $(RETIRED),\
 	$(foreach d,$(USERDIRS),$(wildcard $(d)/bootstrap/*.c)))
 BOOTSTRAP_OBJ := $(patsubst $(TOP)/%,$(B)/uobj/%.o,$(BOOTSTRAP_SRC) $(BOOTSTRAP_PARTS))
-ULDFLAGS := -nostdlib -z noexecstack -z max-page-size=4096 --no-warn-rwx-segments
+ULDFLAGS := -nostdlib -z noexecstack -z max-page-size=4096 --no-warn-rwx-segments --gc-sections
 ULIBC := $(filter %crt0.asm.o,$(LIBC_OBJS)) --start-group \
 	$(filter-out %crt0.asm.o,$(LIBC_OBJS)) --end-group
 

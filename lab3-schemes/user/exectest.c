@@ -242,7 +242,8 @@ static void bad_programs(void)
 
 	/* Bad segments. */
 	pristine();
-	phdr(1)->p_vaddr = phdr(1)->p_paddr = text + 0x1000;
+	/* On text's last page, however small echo's text is. */
+	phdr(1)->p_vaddr = phdr(1)->p_paddr = text + ((phdr(0)->p_memsz - 1) & ~0xfffULL);
 	refuse("data overlapping text", echo_size, ENOEXEC);
 	pristine();
 	phdr(1)->p_vaddr = 0xffffffff80000000ULL;

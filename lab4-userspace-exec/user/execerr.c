@@ -200,15 +200,21 @@ int main(int argc, char **argv, char **envp)
 	FAILS(execve("ramfs:/empty", args, NULL), ENOEXEC);
 	put("ramfs:/short", image, 40);
 	FAILS(execve("ramfs:/short", args, NULL), ENOEXEC);
-	put("ramfs:/half", image, image_size / 2);
-	FAILS(execve("ramfs:/half", args, NULL), ENOEXEC);
 	struct elf64_ehdr *eh = (struct elf64_ehdr *)image;
 	struct elf64_phdr *ph = (struct elf64_phdr *)(image + eh->e_phoff);
-	int data = -1;
-	for (int i = 0; i < eh->e_phnum; i++)
+	int data = -1, text = -1;
+	for (int i = 0; i < eh->e_phnum; i++) {
 		if (ph[i].p_type == ELF_PT_LOAD && (ph[i].p_flags & ELF_PF_W))
 			data = i;
-	CHECK(data >= 0);
+		if (ph[i].p_type == ELF_PT_LOAD && (ph[i].p_flags & ELF_PF_X))
+			text = i;
+	}
+	CHECK(data >= 0 && text >= 0 && ph[text].p_filesz > 1);
+	/* Cut inside the text segment's bytes (the symbols after the
+	 * segments may be most of the file: its first half could hold them
+	 * all). */
+	put("ramfs:/half", image, ph[text].p_offset + ph[text].p_filesz / 2);
+	FAILS(execve("ramfs:/half", args, NULL), ENOEXEC);
 	uint64_t memsz = ph[data].p_memsz;
 	ph[data].p_memsz = 1ULL << 36;		/* 64 GiB of bss */
 	put("ramfs:/hugebss", image, image_size);
