@@ -60,7 +60,10 @@ INSTRUCTOR_ONLY = ("grader/host/test_mapper_mutations.py",
                    # would match a student's -k)
                    "grader/host/test_student_tree.py",
                    # course setup, hidden tests, Gradescope: for the staff
-                   "docs/instructors.md")
+                   "docs/instructors.md",
+                   # the host tests' last times (grader/host/conftest.py): it
+                   # names the tests above; a student tree records its own
+                   "grader/host/durations.json")
 # Directories of instructor-only files: the example hidden tests (see
 # docs/instructors.md). Everything under them stays out of every handout.
 INSTRUCTOR_ONLY_DIRS = ("grader/hidden-example/",)
