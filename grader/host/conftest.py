@@ -294,6 +294,11 @@ def unmet_need(lab=None, solved=None, course=False):
     return None
 
 
+def pytest_configure(config):
+    config.addinivalue_line("markers", "needs(lab=N, solved=N, course=True): what a host "
+                            "test needs of the tree; skipped where it is missing (conftest.py)")
+
+
 def pytest_collection_modifyitems(items):
     # A skip mark (not pytest.skip here): -rs then names the test, not this file.
     for item in items:
@@ -302,43 +307,3 @@ def pytest_collection_modifyitems(items):
             if reason:
                 item.add_marker(pytest.mark.skip(reason=reason))
                 break
-    durations().order(items, known_durations())
-
-
-# ---- slowest first -------------------------------------------------------------
-#
-# xdist hands tests out in collection order, so a long test collected last
-# runs alone at the end while the other workers idle (make test's critical
-# path is this phase). The order comes from each test's last measured time
-# (grader/ochre/durations.py): this run's build/host-test/durations.json, or,
-# in a fresh clone, HINT_FILE, a copy of it kept in the repository (refresh
-# it with `cp build/host-test/durations.json grader/host/durations.json`
-# after a full run when tests are added or get slower). Both are hints only.
-
-HINT_FILE = HOST / "durations.json"
-RECORD_FILE = ROOT / "build" / "host-test" / "durations.json"
-
-
-def durations():
-    """grader/ochre/durations.py (the grader's own slowest-first order)."""
-    sys.path.insert(0, str(ROOT / "grader"))
-    from ochre import durations as module
-    return module
-
-
-def known_durations():
-    d = durations()
-    return {**d.load(HINT_FILE), **d.load(RECORD_FILE)}
-
-
-def pytest_configure(config):
-    config.addinivalue_line("markers", "needs(lab=N, solved=N, course=True): what a host "
-                            "test needs of the tree; skipped where it is missing (conftest.py)")
-    if not hasattr(config, "workerinput"):     # the process that sees every report
-        config.pluginmanager.register(durations().Recorder(), "host-durations")
-
-
-def pytest_sessionfinish(session):
-    recorder = session.config.pluginmanager.get_plugin("host-durations")
-    if recorder is not None and not session.config.option.collectonly:
-        durations().save(str(RECORD_FILE), recorder.measured)

@@ -3,7 +3,8 @@
 pytest-xdist hands tests to its workers in collection order; a long test
 collected last runs alone at the end while the other workers idle. So each
 graded run remembers how long every test took (setup, call and teardown)
-in <build root>/grade/durations.json, and the next run starts with the
+in <build root>/grade/durations.json (a host-test run: build/host-test/,
+with HOST_HINT for a fresh clone), and the next run starts with the
 tests it does not know yet (a new test may be long), then the known ones,
 longest first. Every worker reads the same file, so all collect the same
 order, as xdist requires. The file is only a hint: a missing or damaged
@@ -14,6 +15,12 @@ import json
 import os
 
 FILE = "durations.json"
+# The host tests' times, kept in the repository so that a fresh clone's
+# first run (make test's, in CI) starts with the longest too; refresh it
+# with `cp build/host-test/durations.json grader/host/durations.json` after
+# a full run when host tests are added or get slower.
+HOST_HINT = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                         "host", FILE)
 
 
 def load(path):

@@ -64,7 +64,7 @@ def pytest_configure(config):
     config.pluginmanager.register(_ScoreCollector(board), "ochre-scores")
     grading = config.stash[GRADING]
     config.stash[TIMES] = (grading.durations if grading else
-                           os.path.join(tree.REPO_ROOT, "build", "grade", durations.FILE))
+                           os.path.join(tree.REPO_ROOT, "build", "host-test", durations.FILE))
     if not _is_worker(config):
         config.stash[RECORDER] = durations.Recorder()
         config.pluginmanager.register(config.stash[RECORDER], "ochre-durations")
@@ -254,7 +254,10 @@ def pytest_collection_modifyitems(config, items):
                 raise pytest.UsageError(f"{item.nodeid} and {seen[key]} would share the log "
                                         f"name {key}.log: rename one")
             seen[key] = item.nodeid
-    durations.order(keep, durations.load(config.stash[TIMES]))
+    known = durations.load(config.stash[TIMES])
+    if graded is None:      # host tests: a fresh clone starts from the kept copy
+        known = {**durations.load(durations.HOST_HINT), **known}
+    durations.order(keep, known)
     if drop:
         config.hook.pytest_deselected(items=drop)
     items[:] = keep
